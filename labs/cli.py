@@ -1,0 +1,136 @@
+"""``python -m labs``: the instructor's command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from labs import paths
+
+
+def _labs(requested: list[str], root: Path) -> list[str]:
+    known = paths.lab_names(root)
+    unknown = [lab for lab in requested if lab not in known]
+    if unknown:
+        raise SystemExit(f"error: unknown lab(s) {', '.join(unknown)}; labs in source/: {', '.join(known) or 'none'}")
+    return requested or known
+
+
+def cmd_check(args, root: Path) -> int:
+    from labs.contract import check_lab
+
+    failed = 0
+    for lab in _labs(args.labs, root):
+        problems = check_lab(lab, root)
+        print(f"{lab}: {'ok' if not problems else f'{len(problems)} problem(s)'}")
+        for problem in problems:
+            print(f"  {problem}")
+        failed += bool(problems)
+    return 1 if failed else 0
+
+
+def cmd_release(args, root: Path) -> int:
+    from labs import release
+
+    status = 0
+    for lab in _labs(args.labs, root):
+        if args.check:
+            problems = release.check(lab, root)
+            print(f"release/{lab}: {'up to date' if not problems else 'STALE'}")
+            for problem in problems:
+                print(f"  {problem}")
+            if problems:
+                print(f"  regenerate with: python -m labs release {lab}")
+                status = 1
+        else:
+            print(f"release/{lab}: generated at {release.generate(lab, root)}")
+    return status
+
+
+def cmd_grade(args, root: Path) -> int:
+    from labs import grading
+
+    (lab,) = _labs([args.lab], root)
+    start = time.perf_counter()
+    results = grading.grade(lab, root, args.jobs)
+    print(grading.format_report(results))
+    print(f"grades exported to {grading.export_grades(root)} ({time.perf_counter() - start:.1f} s)")
+    return 0
+
+
+def cmd_demo(args, root: Path) -> int:
+    from labs import demo
+
+    start = time.perf_counter()
+    table, _ = demo.run(root, args.jobs, _labs(args.labs, root))
+    print(f"\nGrades (total points; written answers of demo students are not yet graded by hand):\n{table}")
+    print(f"\ndemo finished in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def cmd_data(args, root: Path) -> int:
+    from labs import data
+
+    names = args.names or sorted(data.REGISTRY)
+    if args.action == "list":
+        for name in names:
+            d = data.get(name)
+            print(f"{name:<14} {data.status(name):<40} {d.description} [{d.licence}]")
+        return 0
+    if args.action == "fetch":
+        for name in names:
+            for path in data.fetch(name):
+                print(f"{name}: {path}")
+        return 0
+    for name in names:  # verify
+        if not data.get(name).files:
+            print(f"{name}: bundled with {data.get(name).bundled_with}, nothing to verify")
+        for line in data.verify_dataset(name):
+            print(f"{name}: {line}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m labs", description="COMP6248 lab course tools")
+    parser.add_argument("--root", type=Path, help="course root (default: found from the current directory)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("check", help="lint source notebooks against the lab contract")
+    p.add_argument("labs", nargs="*", metavar="LAB")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("release", help="generate release/ from source/ with nbgrader")
+    p.add_argument("labs", nargs="*", metavar="LAB")
+    p.add_argument("--check", action="store_true", help="fail if the committed release/ differs from a fresh generation")
+    p.set_defaults(func=cmd_release)
+
+    p = sub.add_parser("grade", help="autograde every submission of a lab, generate feedback, export grades.csv")
+    p.add_argument("lab", metavar="LAB")
+    p.add_argument("--jobs", type=int, default=None, help="students graded at once (default: number of cores)")
+    p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("demo", help="release every lab, grade example submissions, print the grade table")
+    p.add_argument("labs", nargs="*", metavar="LAB")
+    p.add_argument("--jobs", type=int, default=None)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("data", help="the course datasets")
+    p.add_argument("action", choices=["list", "fetch", "verify"])
+    p.add_argument("names", nargs="*", metavar="NAME")
+    p.set_defaults(func=cmd_data)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from labs.course import NbgraderFailed
+    from labs.data import DataError
+
+    try:
+        root = args.root.resolve() if args.root else paths.course_root()
+        return args.func(args, root)
+    except (NbgraderFailed, DataError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1

@@ -1,0 +1,114 @@
+"""Run a notebook in a fresh kernel and score its test cells as nbgrader does.
+
+This is the quick path used by the fault catalogue and the seed sweep: no gradebook,
+and optionally only a prefix of the notebook. Scores come from nbgrader's own
+``determine_grade``, so a cell that raises or writes to stderr scores zero here too.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbformat import NotebookNode
+
+from labs import cells
+
+DEFAULT_CELL_TIMEOUT = 30
+
+
+@dataclass(frozen=True)
+class CellScore:
+    grade_id: str
+    score: float
+    max_score: float
+
+    @property
+    def passed(self) -> bool:
+        return self.score >= self.max_score
+
+
+@dataclass
+class Run:
+    notebook: NotebookNode
+    seconds: float
+    scores: list[CellScore]
+
+    @property
+    def score(self) -> float:
+        return sum(s.score for s in self.scores)
+
+    @property
+    def max_score(self) -> float:
+        return sum(s.max_score for s in self.scores)
+
+    def by_id(self) -> dict[str, CellScore]:
+        return {s.grade_id: s for s in self.scores}
+
+    def failures(self) -> str:
+        """The failing test cells with the end of their error output, for assertion messages."""
+        lines = []
+        for cell in self.notebook.cells:
+            if cells.is_test(cell):
+                for output in cell.get("outputs", []):
+                    if output.output_type == "error":
+                        lines.append(f"{cells.grade_id(cell)}: {output.ename}: {output.evalue}"[:400])
+                    elif output.output_type == "stream" and output.name == "stderr":
+                        lines.append(f"{cells.grade_id(cell)}: stderr: {output.text.strip()[:300]}")
+        return "\n".join(lines) or "(no failing test cell)"
+
+
+def score_tests(nb: NotebookNode) -> list[CellScore]:
+    """Autograded points of every test cell that was executed (nbgrader's rule)."""
+    from nbgrader.utils import determine_grade
+
+    scores = []
+    for cell in nb.cells:
+        if cells.is_test(cell) and cell.get("execution_count") is not None:
+            score, max_score = determine_grade(cell)
+            scores.append(CellScore(cells.grade_id(cell), float(score or 0), float(max_score)))
+    return scores
+
+
+def truncate_after(nb: NotebookNode, last_grade_id: str) -> NotebookNode:
+    """A copy of ``nb`` ending with the cell ``last_grade_id``."""
+    index, _ = cells.find(nb, last_grade_id)
+    short = copy.deepcopy(nb)
+    short.cells = short.cells[: index + 1]
+    return short
+
+
+def run(
+    nb: NotebookNode,
+    cwd: Path,
+    *,
+    seed: int | None = None,
+    timeout: int = DEFAULT_CELL_TIMEOUT,
+    env: dict[str, str] | None = None,
+) -> Run:
+    """Execute ``nb`` (a copy) in a new python3 kernel in ``cwd``; errors do not stop the run."""
+    nb = copy.deepcopy(nb)
+    kernel_env = {**os.environ, **(env or {})}
+    if seed is not None:
+        kernel_env["LABS_SEED"] = str(seed)
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=True,
+        interrupt_on_timeout=True,
+        resources={"metadata": {"path": str(cwd)}},
+    )
+    start = time.perf_counter()
+    client.execute(env=kernel_env)
+    seconds = time.perf_counter() - start
+    return Run(nb, seconds, score_tests(nb))
+
+
+def read(path: Path) -> NotebookNode:
+    return nbformat.read(str(path), as_version=4)

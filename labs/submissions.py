@@ -1,0 +1,69 @@
+"""Example submissions made from a lab's release and source notebooks.
+
+* the model solution: the release with every answer filled in from the source;
+* the untouched release;
+* a wrong submission: the model solution with one catalogued fault per answer.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+from labs import cells
+from labs.faults import Fault
+
+
+def model_answers(source: NotebookNode, faults: list[Fault] = ()) -> dict[str, str]:
+    """Student-facing text of every answer in ``source`` (faults applied first), by grade_id."""
+    by_answer = {f.answer: f for f in faults}
+    answers = {}
+    for cell in source.cells:
+        gid = cells.grade_id(cell)
+        if gid and (cells.is_answer(cell) or cells.is_manual(cell)):
+            text = cell.source
+            if gid in by_answer:
+                text = by_answer[gid].apply(text)
+            answers[gid] = cells.strip_solution_markers(text)
+    return answers
+
+
+def fill(release: NotebookNode, answers: dict[str, str]) -> NotebookNode:
+    """A copy of ``release`` with its answer cells replaced by ``answers``."""
+    nb = nbformat.from_dict(release)
+    for cell in nb.cells:
+        gid = cells.grade_id(cell)
+        if gid in answers:
+            cell.source = answers[gid]
+    return nb
+
+
+def write_submission(
+    lab: str, student: str, root: Path, kind: str, faults: list[Fault] = ()
+) -> Path:
+    """Write ``submitted/STUDENT/LAB`` of the given kind: ``solution``, ``blank`` or ``faulty``."""
+    if kind not in ("solution", "blank", "faulty"):
+        raise ValueError(f"unknown submission kind {kind!r}")
+    release_dir = root / "release" / lab
+    target = root / "submitted" / student / lab
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(release_dir, target)
+    if kind == "blank":
+        return target
+    chosen = first_fault_per_answer(faults) if kind == "faulty" else []
+    for release_path in sorted(release_dir.glob("*.ipynb")):
+        source = nbformat.read(str(root / "source" / lab / release_path.name), as_version=4)
+        release = nbformat.read(str(release_path), as_version=4)
+        nbformat.write(fill(release, model_answers(source, chosen)), str(target / release_path.name))
+    return target
+
+
+def first_fault_per_answer(faults: list[Fault]) -> list[Fault]:
+    chosen: dict[str, Fault] = {}
+    for fault in faults:
+        chosen.setdefault(fault.answer, fault)
+    return list(chosen.values())

@@ -1,0 +1,25 @@
+"""nbgrader configuration of the COMP6248 labs (read by nbgrader and by ``python -m labs``)."""
+
+c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this file)
+
+c.CourseDirectory.course_id = "comp6248"
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "release"
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".DS_Store"]
+
+# What students see in place of a solution.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Per-cell execution limit while grading. Every lab notebook runs in well under a minute in
+# total (the budget tests enforce 60 s a notebook); no single cell may take 30 s, so a
+# submission stuck in a loop loses that cell, not the whole notebook run.
+c.Execute.timeout = 30
+c.Execute.interrupt_on_timeout = True
+c.Execute.execute_retries = 0
+c.Execute.allow_errors = True
+
+# Notebooks keep their kernel name; the grading environment provides "python3".

@@ -1,0 +1,95 @@
+"""The lab contract holds for every lab, and the checker catches each kind of violation."""
+
+from __future__ import annotations
+
+import copy
+
+import nbformat
+import pytest
+
+from labs import cells
+from labs.contract import check_lab, check_notebook
+from labs.paths import lab_notebooks
+from tests.conftest import LABS, ROOT
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_lab_obeys_the_contract(lab):
+    problems = check_lab(lab, ROOT)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.fixture
+def good_notebook():
+    return nbformat.read(str(lab_notebooks(LABS[0], ROOT)[0]), as_version=4)
+
+
+def _problems(nb, tmp_path, lab="lab01"):
+    path = tmp_path / lab / "nb.ipynb"
+    path.parent.mkdir(exist_ok=True)
+    nbformat.write(nb, str(path))
+    return "\n".join(check_notebook(path)[0])
+
+
+def _first(nb, predicate):
+    return next(c for c in nb.cells if predicate(c))
+
+
+def test_good_notebook_passes(good_notebook, tmp_path):
+    assert _problems(good_notebook, tmp_path) == ""
+
+
+def test_missing_hidden_tests(good_notebook, tmp_path):
+    test = _first(good_notebook, cells.is_test)
+    test.source = test.source.split(cells.HIDDEN_BEGIN)[0]
+    assert "HIDDEN TESTS" in _problems(good_notebook, tmp_path)
+
+
+def test_answer_without_test(good_notebook, tmp_path):
+    index = good_notebook.cells.index(_first(good_notebook, cells.is_test))
+    del good_notebook.cells[index]
+    assert "has no test cell after it" in _problems(good_notebook, tmp_path)
+
+
+def test_outputs_must_be_stripped(good_notebook, tmp_path):
+    code = _first(good_notebook, lambda c: c.cell_type == "code")
+    code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="hi")]
+    assert "outputs must be stripped" in _problems(good_notebook, tmp_path)
+
+
+def test_points_and_unique_ids(good_notebook, tmp_path):
+    bad = copy.deepcopy(good_notebook)
+    cells.meta(_first(bad, cells.is_test))["points"] = 0
+    assert "points > 0" in _problems(bad, tmp_path)
+    lab_dir = tmp_path / "course" / "source" / "lab01"
+    lab_dir.mkdir(parents=True)
+    nbformat.write(good_notebook, str(lab_dir / "a.ipynb"))
+    nbformat.write(good_notebook, str(lab_dir / "b.ipynb"))
+    assert any("also used in" in p for p in check_lab("lab01", tmp_path / "course"))
+
+
+def test_locked_title_and_setup(good_notebook, tmp_path):
+    unlocked = copy.deepcopy(good_notebook)
+    cells.meta(unlocked.cells[0])["locked"] = False
+    assert "locked markdown title" in _problems(unlocked, tmp_path)
+    no_setup = copy.deepcopy(good_notebook)
+    setup = _first(no_setup, lambda c: c.cell_type == "code")
+    setup.source = setup.source.replace("labs.notebook.setup", "print")
+    assert "setup cell" in _problems(no_setup, tmp_path)
+
+
+def test_downloads_are_flagged(good_notebook, tmp_path):
+    good_notebook.cells.append(nbformat.v4.new_code_cell("import urllib.request\nurllib.request.urlretrieve('https://x/y', 'y')"))
+    assert "run-time download" in _problems(good_notebook, tmp_path)
+
+
+def test_grade_id_format(good_notebook, tmp_path):
+    cells.meta(_first(good_notebook, cells.is_answer))["grade_id"] = "Exercise_1"
+    assert "grade_id must look like" in _problems(good_notebook, tmp_path)
+
+
+def test_invalid_notebook_is_reported(tmp_path):
+    path = tmp_path / "lab01" / "broken.ipynb"
+    path.parent.mkdir()
+    path.write_text("{ not json")
+    assert "not a valid notebook" in check_notebook(path)[0][0]

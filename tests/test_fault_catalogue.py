@@ -1,0 +1,55 @@
+"""The wrong-answer catalogue covers every autograded answer and still fits the solutions."""
+
+from __future__ import annotations
+
+import pytest
+
+from labs import cells, execute, faults
+from labs.faults import CatalogueError, Fault
+from labs.paths import lab_notebooks
+from tests.conftest import LABS, ROOT
+
+MIN_FAULTS_PER_ANSWER = 3
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_every_answer_has_three_faults(lab):
+    catalogue = faults.load(lab, ROOT)
+    answers = [
+        cells.grade_id(cell)
+        for path in lab_notebooks(lab, ROOT)
+        for cell in execute.read(path).cells
+        if cells.is_answer(cell)
+    ]
+    assert answers, f"{lab} has no autograded answers"
+    thin = {a: n for a in answers if (n := sum(f.answer == a for f in catalogue)) < MIN_FAULTS_PER_ANSWER}
+    assert not thin, f"answers with fewer than {MIN_FAULTS_PER_ANSWER} faults in tests/faults/{lab}.py: {thin}"
+    unknown = sorted({f.answer for f in catalogue} - set(answers))
+    assert not unknown, f"faults for answer cells that do not exist: {unknown}"
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_every_fault_applies_to_the_current_solution(lab):
+    notebooks = lab_notebooks(lab, ROOT)
+    for fault in faults.load(lab, ROOT):
+        source = execute.read(faults.notebook_of(fault.answer, notebooks))
+        broken = faults.inject(source, fault)  # raises CatalogueError when it no longer fits
+        assert cells.find(broken, fault.answer)[1].source != cells.find(source, fault.answer)[1].source
+
+
+def test_replacement_must_match_exactly_once():
+    fault = Fault("twice", "lab00-x", ("lab00-x-tests",), replace=(("a", "b"),))
+    with pytest.raises(CatalogueError, match="occurs 2 times"):
+        fault.apply("a + a")
+    with pytest.raises(CatalogueError, match="occurs 0 times"):
+        fault.apply("c")
+    assert fault.apply("a + c") == "b + c"
+
+
+def test_fault_needs_exactly_one_way_to_break_and_named_tests():
+    with pytest.raises(CatalogueError):
+        Fault("neither", "lab00-x", ("t",))
+    with pytest.raises(CatalogueError):
+        Fault("both", "lab00-x", ("t",), replace=(("a", "b"),), source="x")
+    with pytest.raises(CatalogueError):
+        Fault("no-tests", "lab00-x", (), source="x")

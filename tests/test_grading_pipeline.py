@@ -1,0 +1,129 @@
+"""Each lab through the real nbgrader pipeline, as an instructor runs it.
+
+generate_assignment -> submitted/ -> ``labs.grading.grade`` (autograde, feedback) -> grades.csv,
+in a scratch copy of the course, with the model solution, the untouched release, a submission
+built from the fault catalogue, and broken submissions graded in the same run.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from labs import cells, execute, faults, grading, release, submissions
+from labs.course import CONFIG_FILE
+from labs.paths import lab_notebooks
+from tests.conftest import LABS, ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def _autograded_points(lab: str) -> float:
+    return sum(
+        cells.points(cell)
+        for path in lab_notebooks(lab, ROOT)
+        for cell in execute.read(path).cells
+        if cells.is_test(cell)
+    )
+
+
+@pytest.fixture(scope="module", params=LABS)
+def graded(request, tmp_path_factory):
+    lab = request.param
+    course = tmp_path_factory.mktemp(f"course-{lab}")
+    shutil.copy2(ROOT / CONFIG_FILE, course / CONFIG_FILE)
+    shutil.copytree(ROOT / "source" / lab, course / "source" / lab)
+    release.generate(lab, course)
+    catalogue = faults.load(lab, ROOT)
+    submissions.write_submission(lab, "solution", course, "solution")
+    submissions.write_submission(lab, "blank", course, "blank")
+    submissions.write_submission(lab, "faulty", course, "faulty", catalogue)
+    notebooks = sorted(p.name for p in (course / "release" / lab).glob("*.ipynb"))
+    broken = submissions.write_submission(lab, "broken-json", course, "solution")
+    (broken / notebooks[0]).write_text('{"cells": [ not json')
+    missing = submissions.write_submission(lab, "missing-notebook", course, "solution")
+    (missing / notebooks[-1]).unlink()
+    results = {r.student: r for r in grading.grade(lab, course, jobs=2)}
+    grading.export_grades(course)
+    return lab, course, results, notebooks
+
+
+def test_model_solution_earns_every_autograded_point(graded):
+    lab, _, results, _ = graded
+    solution = results["solution"]
+    assert solution.max_autograded == _autograded_points(lab) > 0
+    assert solution.autograded == solution.max_autograded, grading.format_report([solution])
+    assert solution.flags == []
+
+
+def test_untouched_release_earns_zero(graded):
+    _, _, results, _ = graded
+    blank = results["blank"]
+    assert blank.max_autograded > 0
+    assert blank.autograded == 0, grading.format_report([blank])
+
+
+def test_catalogued_wrong_answers_lose_points(graded):
+    lab, _, results, _ = graded
+    faulty = results["faulty"]
+    # The demo's wrong submission holds the first fault of every answer: each named test is lost.
+    must_fail = {test for f in submissions.first_fault_per_answer(faults.load(lab, ROOT)) for test in f.fails}
+    test_points = {
+        cells.grade_id(c): cells.points(c)
+        for path in lab_notebooks(lab, ROOT) for c in execute.read(path).cells if cells.is_test(c)
+    }
+    ceiling = faulty.max_autograded - sum(test_points[t] for t in must_fail)
+    assert faulty.autograded <= ceiling < faulty.max_autograded, grading.format_report([faulty])
+
+
+def test_broken_submissions_are_reported_and_graded_as_far_as_possible(graded):
+    lab, course, results, notebooks = graded
+    per_notebook = {
+        path.name: sum(cells.points(c) for c in execute.read(path).cells if cells.is_test(c))
+        for path in lab_notebooks(lab, ROOT)
+    }
+    full = results["solution"].autograded
+    broken = results["broken-json"]
+    assert "invalid" in broken.flags
+    assert any(notebooks[0] in m for m in broken.messages)
+    assert broken.autograded == full - per_notebook[notebooks[0]]
+    missing = results["missing-notebook"]
+    assert "missing" in missing.flags
+    assert missing.autograded == full - per_notebook[notebooks[-1]]
+    # The student's own files are kept as submitted.
+    assert (course / "submitted" / "broken-json" / lab / notebooks[0]).read_text() == '{"cells": [ not json'
+
+
+def test_feedback_and_grades_csv(graded):
+    lab, course, results, notebooks = graded
+    for student in ("solution", "blank", "faulty"):
+        for name in notebooks:
+            html = course / "feedback" / student / lab / name.replace(".ipynb", ".html")
+            assert html.is_file() and html.stat().st_size > 1000, f"no feedback at {html}"
+    with open(course / "grades.csv", newline="") as handle:
+        rows = {row["student_id"]: row for row in csv.DictReader(handle) if row["assignment"] == lab}
+    assert set(rows) == set(results)
+    for student, result in results.items():
+        assert float(rows[student]["score"]) == pytest.approx(result.score)
+
+
+def test_grade_command_reports_each_student(graded, tmp_path):
+    lab, course, _, notebooks = graded
+    copy = tmp_path / "course"
+    shutil.copytree(course, copy)
+    for student in ("solution", "faulty", "broken-json"):
+        shutil.rmtree(copy / "submitted" / student)
+    done = subprocess.run(
+        [sys.executable, "-m", "labs", "--root", str(copy), "grade", lab, "--jobs", "2"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = done.stdout
+    assert "grades exported to" in report
+    blank_line = next(line for line in report.splitlines() if line.startswith("blank "))
+    assert " 0.0/" in blank_line
+    assert f"{notebooks[-1]} is missing from the submission" in report

@@ -1,0 +1,42 @@
+"""Example submissions are built from the release, never from the source notebook itself."""
+
+from __future__ import annotations
+
+import shutil
+
+from labs import cells, execute, faults, submissions
+from labs.course import CONFIG_FILE
+from tests.conftest import LABS, ROOT
+
+
+def _course(tmp_path, lab):
+    shutil.copy2(ROOT / CONFIG_FILE, tmp_path / CONFIG_FILE)
+    shutil.copytree(ROOT / "source" / lab, tmp_path / "source" / lab)
+    shutil.copytree(ROOT / "release" / lab, tmp_path / "release" / lab)
+    return tmp_path
+
+
+def test_solution_blank_and_faulty_submissions(tmp_path):
+    lab = LABS[0]
+    course = _course(tmp_path, lab)
+    catalogue = faults.load(lab, ROOT)
+    solution = submissions.write_submission(lab, "s", course, "solution")
+    blank = submissions.write_submission(lab, "b", course, "blank")
+    faulty = submissions.write_submission(lab, "f", course, "faulty", catalogue)
+    chosen = {f.answer: f for f in submissions.first_fault_per_answer(catalogue)}
+    for release_path in sorted((course / "release" / lab).glob("*.ipynb")):
+        release_nb = execute.read(release_path)
+        source_nb = execute.read(course / "source" / lab / release_path.name)
+        solved = execute.read(solution / release_path.name)
+        wrong = execute.read(faulty / release_path.name)
+        assert execute.read(blank / release_path.name) == release_nb
+        for index, cell in enumerate(release_nb.cells):
+            gid = cells.grade_id(cell)
+            if cells.is_test(cell):  # test cells stay as released: no hidden tests in a submission
+                assert solved.cells[index].source == cell.source
+            if cells.is_answer(cell):
+                model = cells.strip_solution_markers(cells.find(source_nb, gid)[1].source)
+                assert solved.cells[index].source == model
+                assert "### BEGIN SOLUTION" not in solved.cells[index].source
+                expected = cells.strip_solution_markers(chosen[gid].apply(cells.find(source_nb, gid)[1].source))
+                assert wrong.cells[index].source == expected != model
