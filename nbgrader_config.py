@@ -21,5 +21,8 @@ c.Execute.timeout = 30
 c.Execute.interrupt_on_timeout = True
 c.Execute.execute_retries = 0
 c.Execute.allow_errors = True
+# The grading kernel listens on loopback only; ipykernel's warning about unencrypted TCP would
+# otherwise be printed once per notebook into the grading log.
+c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
 
 # Notebooks keep their kernel name; the grading environment provides "python3".

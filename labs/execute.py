@@ -102,6 +102,7 @@ def run(
         kernel_name="python3",
         allow_errors=True,
         interrupt_on_timeout=True,
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],  # as nbgrader_config.py: no TCP warning
         resources={"metadata": {"path": str(cwd)}},
     )
     start = time.perf_counter()
