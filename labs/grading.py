@@ -170,4 +170,8 @@ def format_report(results: list[StudentResult]) -> str:
             f"  {r.score:5.1f}/{r.max_score:<5.1f}  {flags}"
         )
         lines += [f"{'':<{width}}    ! {m}" for m in r.messages]
+    lines.append(
+        "flags: missing / invalid = a notebook absent or unreadable (scored 0); crash = autograde failed; "
+        "manual = written answers wait for the formgrader"
+    )
     return "\n".join(lines)
