@@ -23,8 +23,10 @@ Number = int | float
 def _as_tensor(value, name: str) -> torch.Tensor:
     if isinstance(value, torch.Tensor):
         return value
-    if isinstance(value, (np.ndarray, np.generic, int, float)):
-        return torch.as_tensor(value)
+    if isinstance(value, (int, float)):  # Python numbers are double precision: keep them so
+        return torch.tensor(float(value), dtype=torch.float64)
+    if isinstance(value, (np.ndarray, np.generic)):
+        return torch.as_tensor(np.asarray(value))
     raise AssertionError(f"{name}: expected a tensor, got {type(value).__name__}")
 
 

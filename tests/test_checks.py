@@ -56,3 +56,9 @@ def test_loops_are_found():
     assert_no_loops(vectorised)
     with pytest.raises(AssertionError, match="not Python loops"):
         assert_no_loops(looped)
+
+
+def test_python_floats_are_compared_in_double_precision():
+    with pytest.raises(AssertionError, match="max \\|diff\\| = 1.0e-09"):
+        assert_close(1.0 + 1e-9, 1.0, "x", rtol=0, atol=1e-12)
+    assert_close(1.0 + 1e-13, 1.0, "x", rtol=0, atol=1e-12)
