@@ -21,6 +21,11 @@ from labs import cells
 
 DEFAULT_CELL_TIMEOUT = 30
 
+# Graders and the test suite run several kernels at once, one per core. A kernel whose BLAS and
+# OpenMP pools also take every core makes them all spin against each other (a 5 s notebook was
+# seen taking 38 s), so each kernel gets one thread unless the caller says otherwise.
+PARALLEL_KERNEL_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+
 
 @dataclass(frozen=True)
 class CellScore:
@@ -93,7 +98,7 @@ def run(
 ) -> Run:
     """Execute ``nb`` (a copy) in a new python3 kernel in ``cwd``; errors do not stop the run."""
     nb = copy.deepcopy(nb)
-    kernel_env = {**os.environ, **(env or {})}
+    kernel_env = {**PARALLEL_KERNEL_ENV, **os.environ, **(env or {})}
     if seed is not None:
         kernel_env["LABS_SEED"] = str(seed)
     client = NotebookClient(

@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 
 from labs import course
+from labs.execute import PARALLEL_KERNEL_ENV
 
 # Autograde reads a checked copy of each submission from here, never submitted/ itself.
 STAGING = ".grading"
@@ -85,6 +86,8 @@ def grade_student(root: Path, lab: str, student: str) -> StudentResult:
     """Autograde one student's submission and generate their feedback (runs in a worker process)."""
     # nbgrader's own bookkeeping warns about detached database objects on every run; it is harmless.
     warnings.filterwarnings("ignore", message=".*not in session.*")
+    for name, value in PARALLEL_KERNEL_ENV.items():  # kernels inherit this process's environment
+        os.environ.setdefault(name, value)
     result = StudentResult(student, lab)
     stage_submission(root, lab, student, result)
     api = course.api(root, submitted_directory=f"{STAGING}/submitted")
