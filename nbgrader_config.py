@@ -1,5 +1,10 @@
 """nbgrader configuration of the COMP6248 labs (read by nbgrader and by ``python -m labs``)."""
 
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import GetGrades
+
+from labs.feedback import HideHiddenTests
+
 c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this file)
 
 c.CourseDirectory.course_id = "comp6248"
@@ -26,3 +31,12 @@ c.Execute.allow_errors = True
 c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
 
 # Notebooks keep their kernel name; the grading environment provides "python3".
+
+# Feedback shows which tests failed and their messages, never the hidden tests' code or tracebacks.
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+
+# Late work: 10 % of the score per started day after the lab's due date, nothing after 5 days.
+# Due dates: `python -m labs deadline LAB "2026-12-04 16:00"`.
+c.AssignLatePenalties.plugin_class = "labs.late.DailyPenalty"
+c.DailyPenalty.percent_per_day = 10.0
+c.DailyPenalty.zero_after_days = 5.0

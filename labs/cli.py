@@ -54,9 +54,28 @@ def cmd_grade(args, root: Path) -> int:
 
     (lab,) = _labs([args.lab], root)
     start = time.perf_counter()
-    results = grading.grade(lab, root, args.jobs)
+    if args.unsafe_no_sandbox:
+        print("warning: grading WITHOUT a sandbox: student code runs with your rights", file=sys.stderr)
+    results = grading.grade(lab, root, args.jobs, sandboxed=not args.unsafe_no_sandbox)
     print(grading.format_report(results))
     print(f"grades exported to {grading.export_grades(root)} ({time.perf_counter() - start:.1f} s)")
+    return 0
+
+
+def cmd_deadline(args, root: Path) -> int:
+    from datetime import datetime, timezone
+
+    from labs import grading
+
+    (lab,) = _labs([args.lab], root)
+    try:
+        when = datetime.fromisoformat(args.when)
+    except ValueError:
+        raise SystemExit(f"error: cannot read {args.when!r} as a date and time, e.g. '2026-12-04 16:00' or '2026-12-04T16:00+00:00'")
+    if when.tzinfo is not None:
+        when = when.astimezone(timezone.utc).replace(tzinfo=None)
+    grading.set_deadline(lab, root, when)
+    print(f"{lab} is due {when:%Y-%m-%d %H:%M} UTC")
     return 0
 
 
@@ -109,7 +128,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("grade", help="autograde every submission of a lab, generate feedback, export grades.csv")
     p.add_argument("lab", metavar="LAB")
     p.add_argument("--jobs", type=int, default=None, help="students graded at once (default: number of cores)")
+    p.add_argument("--unsafe-no-sandbox", action="store_true",
+                   help="run student code without the bubblewrap sandbox (only for trusted notebooks)")
     p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("deadline", help="set a lab's due date (late penalties count from it)")
+    p.add_argument("lab", metavar="LAB")
+    p.add_argument("when", metavar="WHEN", help="ISO date and time; naive times are UTC")
+    p.set_defaults(func=cmd_deadline)
 
     p = sub.add_parser("demo", help="release every lab, grade example submissions, print the grade table")
     p.add_argument("labs", nargs="*", metavar="LAB")
@@ -127,10 +153,15 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from labs.course import NbgraderFailed
     from labs.data import DataError
+    from labs.sandbox import SandboxUnavailable
 
     try:
         root = args.root.resolve() if args.root else paths.course_root()
         return args.func(args, root)
+    except SandboxUnavailable as error:
+        print(f"error: refusing to run student code unsandboxed: {error}.\n"
+              "Pass --unsafe-no-sandbox to grade anyway (only for notebooks you trust).", file=sys.stderr)
+        return 1
     except (NbgraderFailed, DataError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -27,11 +27,12 @@ def ensure_tools_on_path() -> None:
         os.environ["PATH"] = os.pathsep.join([bin_dir, *parts])
 
 
-def api(root: Path, submitted_directory: str | None = None):
+def api(root: Path, submitted_directory: str | None = None, configure=None):
     """An ``NbGraderAPI`` for the course rooted at ``root``.
 
     ``submitted_directory`` (relative to ``root``) makes autograde read submissions from
     somewhere other than ``submitted/``: grading uses a checked copy of each submission.
+    ``configure(config)`` may change the configuration further (the grading sandbox does).
     """
     ensure_tools_on_path()
     from nbgrader.apps import NbGraderAPI
@@ -39,6 +40,8 @@ def api(root: Path, submitted_directory: str | None = None):
     config = load_config(root)
     if submitted_directory:
         config.CourseDirectory.submitted_directory = submitted_directory
+    if configure is not None:
+        configure(config)
     return NbGraderAPI(config=config)
 
 

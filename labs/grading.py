@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 
-from labs import course
+from labs import course, sandbox, tamper
 from labs.execute import PARALLEL_KERNEL_ENV
 
 # Autograde reads a checked copy of each submission from here, never submitted/ itself.
@@ -32,6 +33,7 @@ class StudentResult:
     autograded: float = 0.0
     max_autograded: float = 0.0
     needs_manual_grade: bool = False
+    late_penalty: float = 0.0
     flags: list[str] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
 
@@ -79,10 +81,113 @@ def stage_submission(root: Path, lab: str, student: str, result: StudentResult) 
             reason = str(error).strip().splitlines()[0][:160] if str(error).strip() else type(error).__name__
             result.messages.append(f"{name} is not a readable notebook ({reason}); scored 0, file kept in submitted/")
     for extra in sorted(p.name for p in staged.glob("*.ipynb") if p.name not in expected):
+        (staged / extra).unlink()
         result.messages.append(f"{extra} is not part of {lab}; ignored")
+    for name in expected:
+        if (staged / name).is_file():
+            _drop_duplicate_ids(staged / name, result)
+    for name in expected:
+        if (staged / name).is_file():
+            findings = tamper.review_notebook(nbformat.read(str(staged / name), as_version=4))
+            if findings:
+                if "tamper" not in result.flags:
+                    result.flags.append("tamper")
+                shown = "; ".join(str(f) for f in findings[:3]) + (f"; and {len(findings) - 3} more" if len(findings) > 3 else "")
+                result.messages.append(f"{name}: review by hand: {shown}")
 
 
-def grade_student(root: Path, lab: str, student: str) -> StudentResult:
+def _drop_duplicate_ids(path: Path, result: StudentResult) -> None:
+    """Keep nbgrader's metadata on the first cell of each grade_id only (a copied test cell is ignored).
+
+    nbgrader's own de-duplication leaves the copy with empty metadata, which then fails its
+    metadata check and loses the whole notebook.
+    """
+    nb = nbformat.read(str(path), as_version=4)
+    seen, changed = set(), False
+    for index, cell in enumerate(nb.cells):
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if gid is None:
+            continue
+        if gid in seen:
+            del cell.metadata["nbgrader"]
+            changed = True
+            result.messages.append(f"{path.name} cell {index}: a second cell with grade_id {gid}; the copy was ignored")
+            if "tamper" not in result.flags:
+                result.flags.append("tamper")
+        seen.add(gid)
+    if changed:
+        nbformat.write(nb, str(path))
+
+
+def _failure_kind(outcome: dict) -> tuple[str, str]:
+    text = f"{outcome.get('error') or ''}\n{outcome.get('log') or ''}"
+    if "Timeout" in text or "UnresponsiveKernel" in text:
+        return "timeout", "a cell ran past the time limit and the kernel did not stop"
+    if "DeadKernel" in text or "Kernel died" in text:
+        return "crash", "the kernel died (it exited, or ran out of memory or CPU time)"
+    return "crash", "autograde failed: " + _first_line(outcome.get("error") or outcome.get("log"))
+
+
+def _autograde_notebook_by_notebook(api, lab: str, student: str, names: list[str], result: StudentResult) -> None:
+    """After a failed run, grade each notebook on its own so one bad notebook costs only itself."""
+    for name in names:
+        api.coursedir.notebook_id = Path(name).stem
+        try:
+            outcome = api.autograde(lab, student, force=True, create=True)
+        finally:
+            api.coursedir.notebook_id = "*"
+        if not outcome.get("success"):
+            flag, why = _failure_kind(outcome)
+            if flag not in result.flags:
+                result.flags.append(flag)
+            result.messages.append(f"{name}: {why}; scored 0")
+
+
+def inspect_run(root: Path, lab: str, student: str, result: StudentResult) -> None:
+    """Flag cells that hit the time limit and kernels that died, from the graded notebooks."""
+    for path in sorted((root / "autograded" / student / lab).glob("*.ipynb")):
+        try:
+            nb = nbformat.read(str(path), as_version=4)
+        except Exception:
+            continue
+        for index, cell in enumerate(nb.cells):
+            for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+                if output.get("output_type") != "error":
+                    continue
+                ename = output.get("ename", "")
+                if ename == "CellTimeoutError" or "Timeout" in ename:
+                    flag, what = "timeout", "ran past the time limit"
+                elif ename == "DeadKernelError" or "DeadKernel" in ename:
+                    flag, what = "crash", "the kernel died (memory, CPU time or exit)"
+                else:
+                    continue
+                if flag not in result.flags:
+                    result.flags.append(flag)
+                result.messages.append(f"{path.name} cell {index}: {what}")
+
+
+_worker_sandbox = None  # this process's sandbox settings (uid slot, socket directory)
+
+
+def _sandbox_configuration():
+    """The nbgrader overrides that run this process's kernels in the sandbox."""
+    global _worker_sandbox
+    if _worker_sandbox is None or not os.path.isdir(_worker_sandbox.ipc_dir):
+        _worker_sandbox = sandbox.worker_settings()
+        os.environ[sandbox.SETTINGS_VARIABLE] = _worker_sandbox.to_env()
+    return lambda config: sandbox.nbgrader_overrides(_worker_sandbox, config)
+
+
+def _give_back(folder: Path) -> None:
+    """Return a folder the sandbox user wrote in to the grader's user."""
+    if os.geteuid() != 0 or not folder.exists():
+        return
+    uid, gid = os.geteuid(), os.getegid()
+    for path in [folder, *folder.rglob("*")]:
+        os.chown(path, uid, gid, follow_symlinks=False)
+
+
+def grade_student(root: Path, lab: str, student: str, sandboxed: bool = True) -> StudentResult:
     """Autograde one student's submission and generate their feedback (runs in a worker process)."""
     # nbgrader's own bookkeeping warns about detached database objects on every run; it is harmless.
     warnings.filterwarnings("ignore", message=".*not in session.*")
@@ -90,12 +195,19 @@ def grade_student(root: Path, lab: str, student: str) -> StudentResult:
         os.environ.setdefault(name, value)
     result = StudentResult(student, lab)
     stage_submission(root, lab, student, result)
-    api = course.api(root, submitted_directory=f"{STAGING}/submitted")
-    outcome = api.autograde(lab, student, force=True, create=True)
-    if not outcome.get("success"):
-        result.flags.append("crash")
-        result.messages.append("autograde failed: " + _first_line(outcome.get("error") or outcome.get("log")))
-    else:
+    staged = sorted(p.name for p in (root / STAGING / "submitted" / student / lab).glob("*.ipynb"))
+    if not staged:
+        return result  # nothing gradable: every notebook is missing or unreadable, already reported
+    api = course.api(root, submitted_directory=f"{STAGING}/submitted",
+                     configure=_sandbox_configuration() if sandboxed else None)
+    try:
+        outcome = api.autograde(lab, student, force=True, create=True)
+        if not outcome.get("success"):
+            _autograde_notebook_by_notebook(api, lab, student, staged, result)
+    finally:
+        _give_back(root / "autograded" / student / lab)
+    inspect_run(root, lab, student, result)
+    if any((root / "autograded" / student / lab / name).is_file() for name in staged):
         feedback = api.generate_feedback(lab, student, force=True)
         if not feedback.get("success"):
             result.flags.append("no-feedback")
@@ -110,13 +222,14 @@ def _fill_scores(results: list[StudentResult], root: Path) -> None:
         for result in results:
             try:
                 submission = gb.find_submission(result.lab, result.student)
-            except MissingEntry:
-                if "crash" not in result.flags:
+            except MissingEntry:  # nothing of this student could be graded: every notebook scores 0
+                if not {"crash", "timeout", "missing", "invalid"} & set(result.flags):
                     result.flags.append("crash")
                 result.max_score = gb.find_assignment(result.lab).max_score
                 result.max_autograded = gb.find_assignment(result.lab).max_code_score
                 continue
-            result.score = submission.score
+            result.late_penalty = submission.late_submission_penalty or 0.0
+            result.score = max(0.0, submission.score - result.late_penalty)  # nbgrader's score is before the penalty
             result.max_score = submission.max_score
             result.autograded = submission.code_score
             result.max_autograded = submission.max_code_score
@@ -146,16 +259,43 @@ def ensure_released(lab: str, root: Path) -> None:
             raise course.NbgraderFailed(message) from None
 
 
-def grade(lab: str, root: Path, jobs: int | None = None) -> list[StudentResult]:
-    """Autograde and give feedback to every student of ``lab``; ``jobs`` students at a time."""
+def prepare_sandbox(root: Path) -> None:
+    """Check that kernels can be sandboxed here and install the sandbox kernelspec for this run."""
+    sandbox.check_available()
+    jupyter_dir = root / STAGING / "jupyter"
+    sandbox.install_kernelspec(jupyter_dir)
+    paths = os.environ.get("JUPYTER_PATH", "")
+    if str(jupyter_dir) not in paths.split(os.pathsep):
+        os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(jupyter_dir), paths) if p)
+
+
+def grade(lab: str, root: Path, jobs: int | None = None, sandboxed: bool = True) -> list[StudentResult]:
+    """Autograde and give feedback to every student of ``lab``; ``jobs`` students at a time.
+
+    Student code runs in the bubblewrap sandbox unless ``sandboxed`` is False; when no sandbox
+    can be made, this raises :class:`labs.sandbox.SandboxUnavailable` rather than run it unconfined.
+    """
     ensure_released(lab, root)
+    if sandboxed:
+        prepare_sandbox(root)
     names = students(lab, root)
     jobs = max(1, jobs or os.cpu_count() or 1)
-    if jobs == 1 or len(names) <= 1:
-        results = [grade_student(root, lab, s) for s in names]
-    else:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(names))) as pool:
-            results = list(pool.map(grade_student, [root] * len(names), [lab] * len(names), names))
+    scratch = tempfile.mkdtemp(prefix="c6248-")  # kernel sockets and logs of this run
+    previous = os.environ.get(sandbox.RUN_DIR_VARIABLE)
+    os.environ[sandbox.RUN_DIR_VARIABLE] = scratch
+    try:
+        if jobs == 1 or len(names) <= 1:
+            results = [grade_student(root, lab, s, sandboxed) for s in names]
+        else:
+            with ProcessPoolExecutor(max_workers=min(jobs, len(names))) as pool:
+                results = list(pool.map(grade_student, [root] * len(names), [lab] * len(names), names,
+                                        [sandboxed] * len(names)))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        if previous is None:
+            os.environ.pop(sandbox.RUN_DIR_VARIABLE, None)
+        else:
+            os.environ[sandbox.RUN_DIR_VARIABLE] = previous
     _fill_scores(results, root)
     return results
 
@@ -165,16 +305,24 @@ def format_report(results: list[StudentResult]) -> str:
     if not results:
         return "no submissions"
     width = max(len("student"), *(len(r.student) for r in results))
-    lines = [f"{'student':<{width}}  {'lab':<5}  {'auto':>11}  {'total':>11}  flags"]
+    lines = [f"{'student':<{width}}  {'lab':<5}  {'auto':>11}  {'total':>11}  {'late':>5}  flags"]
     for r in results:
         flags = ",".join(r.flags + (["manual"] if r.needs_manual_grade else [])) or "-"
         lines.append(
             f"{r.student:<{width}}  {r.lab:<5}  {r.autograded:5.1f}/{r.max_autograded:<5.1f}"
-            f"  {r.score:5.1f}/{r.max_score:<5.1f}  {flags}"
+            f"  {r.score:5.1f}/{r.max_score:<5.1f}  {-r.late_penalty:5.1f}  {flags}"
         )
         lines += [f"{'':<{width}}    ! {m}" for m in r.messages]
     lines.append(
-        "flags: missing / invalid = a notebook absent or unreadable (scored 0); crash = autograde failed; "
-        "manual = written answers wait for the formgrader"
+        "total is after the late penalty. flags: missing / invalid = a notebook absent or unreadable (scored 0); "
+        "timeout = a cell ran past its limit; crash = the kernel died or autograde failed; "
+        "tamper = code that may fool the tests, review by hand; manual = written answers wait for the formgrader"
     )
     return "\n".join(lines)
+
+
+def set_deadline(lab: str, root: Path, when) -> None:
+    """Record ``when`` (a naive UTC or aware datetime) as the due date of ``lab`` in the gradebook."""
+    ensure_released(lab, root)
+    with course.gradebook(root) as gb:
+        gb.update_or_create_assignment(lab, duedate=when)

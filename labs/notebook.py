@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import random
+import sys
+import warnings
 
 import numpy as np
 import torch
@@ -24,6 +26,19 @@ def pick_device() -> torch.device:
     return torch.device("cpu")
 
 
+def _show_warning_on_stdout(message, category, filename, lineno, file=None, line=None):
+    sys.stdout.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
+def warnings_to_stdout() -> None:
+    """Show Python warnings on stdout instead of stderr.
+
+    nbgrader gives zero to a test cell that writes anything to stderr, so a harmless library
+    warning (PyTorch has many) would zero a correct answer. The warning is still shown.
+    """
+    warnings.showwarning = _show_warning_on_stdout
+
+
 def setup(seed: int = 0) -> tuple[int, torch.device]:
     """Seed Python, NumPy and PyTorch, pick the device and set plotting defaults.
 
@@ -32,6 +47,7 @@ def setup(seed: int = 0) -> tuple[int, torch.device]:
     """
     seed = int(os.environ.get(SEED_VARIABLE, seed))
     seed_everything(seed)
+    warnings_to_stdout()
     device = pick_device()
     try:
         import matplotlib.pyplot as plt

@@ -1,0 +1,203 @@
+"""The grading sandbox: every kernel that runs student code runs under bubblewrap.
+
+Inside, a kernel sees the Python environment, the ``labs`` package and the system
+directories read-only, its own notebook directory read-write, a private ``/tmp``, no
+network, no other process, and nothing else of the course (no ``source/``, no other
+submissions, no gradebook). It runs as an unprivileged user with limits on memory,
+processes, CPU time, file size and open files.
+
+nbgrader starts kernels through a kernelspec; :func:`install_kernelspec` writes one whose
+launcher is ``python -m labs.sandbox_kernel``, which builds the bubblewrap command from
+:func:`bwrap_command`. The kernel talks to nbgrader over Unix sockets (ZMQ ``ipc``) in a
+directory shared with the sandbox, since the sandbox has its own network namespace.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+KERNEL_NAME = "comp6248-sandbox"
+SETTINGS_VARIABLE = "LABS_SANDBOX_SETTINGS"
+RUN_DIR_VARIABLE = "LABS_SANDBOX_RUN_DIR"
+# Kernels run as this user id (plus the grading worker's slot) when grading runs as root:
+# RLIMIT_NPROC is not enforced for root, and an unprivileged user cannot read what it should not.
+BASE_UID = 61000
+PASSED_VARIABLES = ("LABS_SEED", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "LANG", "TZ")
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or cannot create a sandbox on this machine."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_bytes: int = 6 * 1024**3  # address space: torch alone maps about 1.5 GB
+    cpu_seconds: int = 300  # a notebook needs at most 60
+    processes: int = 128  # threads count too
+    file_bytes: int = 200 * 1024**2
+    open_files: int = 512
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the launcher needs to know, passed to it as JSON in an environment variable."""
+
+    python: str
+    readable: tuple[str, ...]  # host paths bound read-only at the same place
+    ipc_dir: str
+    uid: int | None  # None: keep the caller's user (grading as a normal user)
+    limits: Limits
+
+    def to_env(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_env(cls, text: str) -> Settings:
+        data = json.loads(text)
+        data["limits"] = Limits(**data["limits"])
+        data["readable"] = tuple(data["readable"])
+        return cls(**data)
+
+
+@functools.cache
+def check_available() -> None:
+    """Raise :class:`SandboxUnavailable` with the reason when a sandbox cannot be made here."""
+    if shutil.which("bwrap") is None:
+        raise SandboxUnavailable(
+            "bubblewrap (bwrap) is not installed; install it with `apt-get install bubblewrap` "
+            "(make setup does this when run as root)"
+        )
+    probe = subprocess.run(
+        ["bwrap", "--ro-bind", "/", "/", "--unshare-net", "--unshare-pid", "--dev", "/dev", "--proc", "/proc", "true"],
+        capture_output=True, text=True, timeout=30,
+    )
+    if probe.returncode != 0:
+        raise SandboxUnavailable(f"bubblewrap cannot create a sandbox here: {probe.stderr.strip() or probe.returncode}")
+
+
+def readable_paths() -> list[str]:
+    """Host paths a kernel needs to read: the interpreter, the environment, the labs package, data caches."""
+    import labs
+
+    paths = {
+        str(Path(sys.base_prefix).resolve()),
+        str(Path(sys.prefix).resolve()),
+        str(Path(labs.__file__).resolve().parent),
+        str(Path(sys.executable).resolve().parent),
+    }
+    from labs.data import cache_dir
+
+    if cache_dir().is_dir():
+        paths.add(str(cache_dir().resolve()))
+    kept = sorted(p for p in paths if not p.startswith("/usr/"))
+    # A path inside another one is already visible.
+    return [p for p in kept if not any(p != q and p.startswith(q + "/") for q in kept)]
+
+
+def _parent_dirs(destinations: list[str]) -> list[str]:
+    """``--dir`` arguments for every missing ancestor of the bind destinations, world-traversable.
+
+    bubblewrap creates missing parents with mode 0700, which the unprivileged sandbox user
+    cannot traverse; ``--perms 0755 --dir`` creates them explicitly.
+    """
+    made = {"/", "/usr", "/etc", "/tmp", "/proc", "/dev"}
+    args: list[str] = []
+    for destination in sorted(destinations):
+        ancestors = list(reversed(Path(destination).parents))
+        for ancestor in ancestors:
+            text = str(ancestor)
+            if text in made or any(text.startswith(m + "/") for m in ("/usr", "/etc", "/proc", "/dev")):
+                continue
+            made.add(text)
+            args += ["--perms", "0755", "--dir", text]
+    return args
+
+
+def _system_binds() -> list[str]:
+    args = ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
+    for name in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        path = Path(name)
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), name]
+        elif path.is_dir():
+            args += ["--ro-bind", name, name]
+    return args
+
+
+def bwrap_command(settings: Settings, workdir: str, connection_file: str, kernel_argv: list[str]) -> list[str]:
+    """The full command that starts ``kernel_argv`` inside the sandbox, working in ``workdir``."""
+    limits = settings.limits
+    command = ["bwrap", "--die-with-parent", "--new-session"]
+    command += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+    if settings.uid is None:
+        command += ["--unshare-user"]
+    command += _system_binds()
+    command += ["--proc", "/proc", "--dev", "/dev", "--perms", "01777", "--tmpfs", "/tmp"]
+    command += _parent_dirs([*settings.readable, settings.ipc_dir, workdir])
+    for path in settings.readable:
+        command += ["--ro-bind", path, path]
+    command += ["--bind", settings.ipc_dir, settings.ipc_dir, "--ro-bind", connection_file, connection_file]
+    command += ["--bind", workdir, workdir, "--chdir", workdir]
+    command += ["--clearenv", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "HOME", "/tmp",
+                "--setenv", "MPLCONFIGDIR", "/tmp/matplotlib", "--setenv", "PYTHONDONTWRITEBYTECODE", "1"]
+    for name in PASSED_VARIABLES:
+        if name in os.environ:
+            command += ["--setenv", name, os.environ[name]]
+    command += ["--", "prlimit", f"--as={limits.memory_bytes}", f"--cpu={limits.cpu_seconds}",
+                f"--nproc={limits.processes}", f"--fsize={limits.file_bytes}", f"--nofile={limits.open_files}", "--"]
+    if settings.uid is not None:
+        command += ["setpriv", f"--reuid={settings.uid}", f"--regid={settings.uid}", "--clear-groups",
+                    "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--"]
+    return command + kernel_argv
+
+
+def install_kernelspec(directory: Path) -> Path:
+    """Write the sandbox kernelspec under ``directory/kernels/``; put ``directory`` on JUPYTER_PATH."""
+    spec_dir = directory / "kernels" / KERNEL_NAME
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    spec = {
+        "argv": [sys.executable, "-m", "labs.sandbox_kernel", "-f", "{connection_file}"],
+        "display_name": "Python 3 (COMP6248 grading sandbox)",
+        "language": "python",
+        # Signals sent to the launcher would not reach the kernel in its own PID namespace.
+        "interrupt_mode": "message",
+    }
+    (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
+    return spec_dir
+
+
+def worker_settings(limits: Limits | None = None) -> Settings:
+    """Settings for kernels started by this process: its own uid slot and socket directory."""
+    # Inside the grading run's scratch directory when there is one (the grader removes it at the end;
+    # pool workers exit without running atexit handlers).
+    ipc_dir = tempfile.mkdtemp(prefix="ipc-", dir=os.environ.get(RUN_DIR_VARIABLE) or None)
+    if not os.environ.get(RUN_DIR_VARIABLE):
+        atexit.register(shutil.rmtree, ipc_dir, ignore_errors=True)
+    uid = None
+    if os.geteuid() == 0:
+        uid = BASE_UID + os.getpid() % 2000
+        os.chown(ipc_dir, uid, uid)
+    os.chmod(ipc_dir, 0o700)
+    return Settings(
+        python=sys.executable,
+        readable=tuple(readable_paths()),
+        ipc_dir=ipc_dir,
+        uid=uid,
+        limits=limits or Limits(),
+    )
+
+
+def nbgrader_overrides(settings: Settings, config) -> None:
+    """Point nbgrader's notebook execution at the sandbox kernel over ipc sockets."""
+    config.Execute.kernel_name = KERNEL_NAME
+    config.KernelManager.transport = "ipc"
+    config.KernelManager.ip = os.path.join(settings.ipc_dir, "kernel")

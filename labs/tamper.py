@@ -1,0 +1,115 @@
+"""Static review of student code for attempts to fool the tests.
+
+Student code shares the kernel with the tests, so it can monkeypatch what the tests use
+(``torch.allclose``, ``numpy.testing``, the ``labs.checks`` helpers, ``__eq__``, IPython's
+``showtraceback``). The sandbox cannot prevent that; this module finds it in the cells a student
+wrote, so the grading report flags the submission for a person to review. It reports, it does
+not punish: a flagged submission keeps its score until someone looks.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from nbformat import NotebookNode
+
+from labs import cells
+
+SUSPICIOUS_CALLS = {
+    "setattr", "delattr", "exec", "eval", "compile", "__import__", "globals", "vars", "get_ipython", "breakpoint",
+}
+SUSPICIOUS_NAMES = {
+    "__builtins__", "builtins", "sys", "ctypes", "gc", "inspect", "importlib", "IPython", "ipykernel", "atexit", "signal",
+}
+COMPARISON_DUNDERS = {"__eq__", "__ne__", "__bool__", "__lt__", "__le__", "__gt__", "__ge__", "__float__", "__array__"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    cell: int
+    line: int
+    what: str
+
+    def __str__(self) -> str:
+        return f"cell {self.cell} line {self.line}: {self.what}"
+
+
+def protected_names(setup_source: str) -> set[str]:
+    """Names the locked setup cell binds (modules and test helpers): rebinding them fools tests."""
+    names = set()
+    try:
+        tree = ast.parse(setup_source)
+    except SyntaxError:
+        return names
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+    return names
+
+
+def _root_name(node: ast.AST) -> str | None:
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def review_source(source: str, protected: set[str], cell: int) -> list[Finding]:
+    """Findings in one cell of student code."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []  # a syntax error fails the tests by itself
+    modules = set(protected)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            modules.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    findings = []
+
+    def add(node, what):
+        findings.append(Finding(cell, getattr(node, "lineno", 0), what))
+
+    for node in ast.walk(tree):
+        targets = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            targets = [node.target]
+        for target in targets:
+            for part in ast.walk(target):
+                if isinstance(part, (ast.Attribute, ast.Subscript)) and _root_name(part) in modules:
+                    add(node, f"assigns into {ast.unparse(part)}")
+                elif isinstance(part, ast.Name) and part.id in protected:
+                    add(node, f"rebinds {part.id}, which the tests use")
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+            if node.name in protected:
+                add(node, f"redefines {node.name}, which the tests use")
+            if isinstance(node, ast.FunctionDef) and node.name in COMPARISON_DUNDERS:
+                add(node, f"defines {node.name} (comparisons can be made to always succeed)")
+        if isinstance(node, ast.Call):
+            name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
+            if name in SUSPICIOUS_CALLS:
+                add(node, f"calls {name}()")
+        if isinstance(node, ast.Name) and node.id in SUSPICIOUS_NAMES:
+            add(node, f"uses {node.id}")
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if alias.name.split(".")[0] in SUSPICIOUS_NAMES or (isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in SUSPICIOUS_NAMES):
+                    add(node, f"imports {alias.name if isinstance(node, ast.Import) else node.module}")
+    unique = {(f.line, f.what): f for f in findings}
+    return sorted(unique.values(), key=lambda f: (f.line, f.what))
+
+
+def review_notebook(nb: NotebookNode) -> list[Finding]:
+    """Findings in every cell the student wrote (answer cells and cells they added)."""
+    setup = next((c.source for c in nb.cells if c.cell_type == "code" and cells.is_locked(c)), "")
+    protected = protected_names(setup)
+    findings = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or cells.is_locked(cell) or cells.is_test(cell):
+            continue
+        findings += review_source(cell.source, protected, index)
+    return findings

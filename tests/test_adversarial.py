@@ -1,0 +1,245 @@
+"""Untrusted submissions, graded in one run beside an honest one through ``labs.grading.grade``.
+
+Every attack is bounded: it stops by itself within seconds even if the sandbox failed, so a broken
+sandbox cannot harm the machine running the tests. For each: the attack achieves nothing, the honest
+student is graded normally, the attacker still gets a grade and a line in the report, and nothing
+outside its own directory changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_markdown_cell
+
+from labs import grading, sandbox
+from labs.course import CONFIG_FILE
+from tests.tinylab import CELL_TIMEOUT, GOOD_DOUBLE, GOOD_SQUARE, LAB, NOTEBOOK, WRONG_SQUARE, make_course
+
+pytestmark = pytest.mark.slow
+
+def attacks(course: Path, port: int) -> dict[str, dict]:
+    """Student name -> how to build the submission: answers, and optionally a change to the notebook."""
+    probe = (
+        "def _probe(action):\n"
+        "    try:\n"
+        "        action()\n"
+        "        print('ATTACK-SUCCEEDED')\n"
+        "    except Exception as error:\n"
+        "        print('ATTACK-BLOCKED', type(error).__name__)\n"
+    )
+    return {
+        "reads-source": dict(double=probe + f"_probe(lambda: print(open({str(course / 'source' / LAB / NOTEBOOK)!r}).read()[:50]))\n" + GOOD_DOUBLE),
+        "reads-other-student": dict(double=probe + f"_probe(lambda: open({str(course / 'submitted' / 'honest' / LAB / NOTEBOOK)!r}).read())\n" + GOOD_DOUBLE),
+        "reads-gradebook": dict(double=probe + f"_probe(lambda: open({str(course / 'gradebook.db')!r}, 'rb').read(100))\n" + GOOD_DOUBLE),
+        "writes-gradebook": dict(double=probe + f"_probe(lambda: open({str(course / 'gradebook.db')!r}, 'ab').write(b'x' * 100))\n" + GOOD_DOUBLE),
+        "writes-course-root": dict(double=probe + f"_probe(lambda: open({str(course / 'pwned.txt')!r}, 'w').write('pwned'))\n" + GOOD_DOUBLE),
+        "network": dict(double=probe + f"import socket\n_probe(lambda: socket.create_connection(('127.0.0.1', {port}), timeout=3).sendall(b'pwned'))\n" + GOOD_DOUBLE),
+        "fork-bomb": dict(double=(
+            "import os, time\n"
+            "children, refused = 0, False\n"
+            "for _ in range(600):\n"
+            "    try:\n"
+            "        pid = os.fork()\n"
+            "    except OSError:\n"
+            "        refused = True\n"
+            "        break\n"
+            "    if pid == 0:\n"
+            "        time.sleep(4)\n"
+            "        os._exit(0)\n"
+            "    children += 1\n"
+            "print('ATTACK-BLOCKED' if refused else 'ATTACK-SUCCEEDED', children)\n" + GOOD_DOUBLE)),
+        "memory-bomb": dict(double=probe + "_probe(lambda: bytearray(9 * 2**30))\n" + GOOD_DOUBLE),
+        "ignores-interrupt": dict(double=(
+            "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+            f"_start = time.time()\nwhile time.time() - _start < {2 * CELL_TIMEOUT + 4}:\n    pass\n" + GOOD_DOUBLE)),
+        "exits-kernel": dict(double=GOOD_DOUBLE, square="import os\nos._exit(1)\n"),
+        "floods-output": dict(double="for _ in range(100_000):\n    print('x' * 1000)\n" + GOOD_DOUBLE),
+        "deletes-test-cell": dict(square=WRONG_SQUARE, mutate="delete-test"),
+        "edits-test-cell": dict(square=WRONG_SQUARE, mutate="edit-test"),
+        "duplicates-test-cell": dict(square=WRONG_SQUARE, mutate="duplicate-test"),
+        "retypes-test-cell": dict(square=WRONG_SQUARE, mutate="retype-test"),
+        "patches-torch": dict(square="import torch\ntorch.allclose = lambda *a, **k: True\ntorch.equal = lambda *a, **k: True\n" + WRONG_SQUARE),
+        "patches-numpy-testing": dict(double="import numpy\nnumpy.testing.assert_allclose = lambda *a, **k: None\ndef double(x):\n    return x\n"),
+        "patches-checks": dict(square="def assert_close(*args, **kwargs):\n    pass\n" + WRONG_SQUARE),
+        "patches-eq": dict(square="class _Yes(float):\n    def __eq__(self, other):\n        return True\ndef square(x):\n    return _Yes(0)\n"),
+        "hides-tracebacks": dict(square="get_ipython().showtraceback = lambda *a, **k: None\n" + WRONG_SQUARE),
+        "invalid-json": dict(raw='{"cells": [ not json'),
+        "empty-file": dict(raw=""),
+        "missing-notebook": dict(mutate="delete-notebook"),
+        "misnamed-notebook": dict(mutate="rename-notebook"),
+    }
+
+
+def build(course: Path, student: str, spec: dict) -> None:
+    target = course / "submitted" / student / LAB
+    shutil.copytree(course / "release" / LAB, target)
+    path = target / NOTEBOOK
+    if "raw" in spec:
+        path.write_text(spec["raw"])
+        return
+    nb = nbformat.read(str(path), as_version=4)
+    answers = {"lab99-double": spec.get("double", GOOD_DOUBLE), "lab99-square": spec.get("square", GOOD_SQUARE)}
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in answers:
+            cell.source = answers[gid]
+    test_index = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "lab99-square-tests")
+    mutate = spec.get("mutate")
+    if mutate == "delete-test":
+        del nb.cells[test_index]
+    elif mutate == "edit-test":
+        nb.cells[test_index].source = "pass"
+    elif mutate == "duplicate-test":
+        extra = nbformat.from_dict(nb.cells[test_index])
+        extra.source = "pass"
+        extra.id = "duplicated"
+        nb.cells.insert(test_index, extra)
+    elif mutate == "retype-test":
+        old = nb.cells[test_index]
+        nb.cells[test_index] = new_markdown_cell("pass", metadata=old.metadata)
+    nbformat.write(nb, str(path))
+    if mutate == "delete-notebook":
+        path.unlink()
+    elif mutate == "rename-notebook":
+        path.rename(target / "1_tiny (1).ipynb")
+
+
+class Listener:
+    """A TCP listener on the host's 127.0.0.1 that records every connection it receives."""
+
+    def __init__(self):
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.server.settimeout(0.5)
+        self.port = self.server.getsockname()[1]
+        self.connections = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            conn.close()
+
+    def close(self):
+        self.stop.set()
+        self.thread.join(timeout=5)
+        self.server.close()
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    sandbox.check_available()
+    course = make_course(tmp_path_factory.mktemp("adversarial"))
+    listener = Listener()
+    specs = attacks(course, listener.port)
+    build(course, "honest", {})
+    for student, spec in specs.items():
+        build(course, student, spec)
+    protected = {name: _digest(course / name) for name in ("source", "release")}
+    protected["config"] = hashlib.sha256((course / CONFIG_FILE).read_bytes()).hexdigest()
+    submitted_before = _digest(course / "submitted")
+    start = time.perf_counter()
+    try:
+        results = {r.student: r for r in grading.grade(LAB, course, jobs=2)}
+    finally:
+        listener.close()
+    seconds = time.perf_counter() - start
+    print(grading.format_report(list(results.values())))
+    print(f"graded {len(results)} submissions in {seconds:.1f} s")
+    return dict(course=course, results=results, specs=specs, listener=listener, protected=protected,
+                submitted_before=submitted_before)
+
+
+def _outputs(course: Path, student: str) -> str:
+    path = course / "autograded" / student / LAB / NOTEBOOK
+    if not path.is_file():
+        return ""
+    nb = nbformat.read(str(path), as_version=4)
+    texts = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            texts.append(output.get("text", "") or str(output.get("evalue", "")))
+    return "\n".join(texts)
+
+
+def test_honest_student_is_graded_normally(graded):
+    honest = graded["results"]["honest"]
+    assert honest.autograded == honest.max_autograded == 2, grading.format_report([honest])
+    assert honest.flags == []
+
+
+def test_every_attacker_gets_a_grade_and_a_report_line(graded):
+    results = graded["results"]
+    missing = set(graded["specs"]) - set(results)
+    assert not missing, f"not graded at all: {missing}"
+    report = grading.format_report(list(results.values()))
+    for student in graded["specs"]:
+        assert any(line.startswith(student + " ") for line in report.splitlines()), f"{student} not in the report"
+
+
+@pytest.mark.parametrize("student", ["reads-source", "reads-other-student", "reads-gradebook", "writes-gradebook",
+                                     "writes-course-root", "network", "fork-bomb", "memory-bomb"])
+def test_attack_is_blocked(graded, student):
+    outputs = _outputs(graded["course"], student)
+    assert "ATTACK-BLOCKED" in outputs and "ATTACK-SUCCEEDED" not in outputs, outputs[-500:]
+    if student != "fork-bomb":  # a fork bomb may also starve its own later cells
+        assert graded["results"][student].autograded == 2  # the honest part of its work still counts
+
+
+def test_nothing_outside_the_submission_changed(graded):
+    course = graded["course"]
+    assert not (course / "pwned.txt").exists()
+    assert graded["listener"].connections == 0
+    assert {name: _digest(course / name) for name in ("source", "release")} == {
+        k: v for k, v in graded["protected"].items() if k != "config"}
+    assert hashlib.sha256((course / CONFIG_FILE).read_bytes()).hexdigest() == graded["protected"]["config"]
+    assert _digest(course / "submitted") == graded["submitted_before"], "grading changed students' submitted files"
+
+
+def test_runaway_kernels_are_stopped_and_flagged(graded):
+    results = graded["results"]
+    assert "timeout" in results["ignores-interrupt"].flags, grading.format_report([results["ignores-interrupt"]])
+    assert results["ignores-interrupt"].autograded < 2
+    exited = results["exits-kernel"]
+    assert "crash" in exited.flags and exited.autograded <= 1
+    flooded = graded["course"] / "autograded" / "floods-output" / LAB / NOTEBOOK
+    assert flooded.stat().st_size < 2_000_000, "100 MB of output reached the graded notebook"
+    assert results["floods-output"].autograded == 2
+
+
+@pytest.mark.parametrize("student", ["deletes-test-cell", "edits-test-cell", "duplicates-test-cell", "retypes-test-cell"])
+def test_tampered_test_cells_are_restored(graded, student):
+    result = graded["results"][student]
+    # The wrong square() must lose its test's point whatever was done to the test cell.
+    assert result.autograded <= 1, grading.format_report([result])
+
+
+@pytest.mark.parametrize("student", ["patches-torch", "patches-numpy-testing", "patches-checks", "patches-eq", "hides-tracebacks"])
+def test_monkeypatching_is_flagged_for_review(graded, student):
+    result = graded["results"][student]
+    assert "tamper" in result.flags, grading.format_report([result])
+    assert any("review by hand" in m for m in result.messages)
+
+
+@pytest.mark.parametrize(("student", "flag"), [("invalid-json", "invalid"), ("empty-file", "invalid"),
+                                                ("missing-notebook", "missing"), ("misnamed-notebook", "missing")])
+def test_broken_files_score_zero_with_a_reason(graded, student, flag):
+    result = graded["results"][student]
+    assert flag in result.flags and result.autograded == 0, grading.format_report([result])

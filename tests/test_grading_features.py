@@ -1,0 +1,117 @@
+"""Late penalties, quiet warnings, feedback without hidden tests, parallel = sequential, no unsandboxed grading."""
+
+from __future__ import annotations
+
+import csv
+import html
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from labs import grading
+from labs.late import penalty
+from tests.tinylab import LAB, NOTEBOOK, WRONG_SQUARE, make_course, submit
+
+DEADLINE = "2026-11-20 12:00:00"
+WARNING_DOUBLE = (
+    "import warnings\nimport torch\n"
+    "def double(x):\n"
+    "    warnings.warn('a harmless library warning')\n"
+    "    float(torch.ones((), requires_grad=True))  # PyTorch warns about this on stderr by default\n"
+    "    return 2 * x\n"
+)
+SUBMITTED_AT = {  # student -> (timestamp, expected penalty as a share of the score)
+    "on-time": ("2026-11-20 11:59:00", 0.0),
+    "late-1-hour": ("2026-11-20 13:00:00", 0.1),
+    "late-30-hours": ("2026-11-21 18:00:00", 0.2),
+    "late-6-days": ("2026-11-26 12:00:01", 1.0),
+}
+
+
+def test_penalty_per_started_day():
+    assert penalty(10, -5, 10, 5) == 0
+    assert penalty(10, 0, 10, 5) == 0
+    assert penalty(10, 1, 10, 5) == pytest.approx(1.0)  # one second late is a started day
+    assert penalty(10, 86400, 10, 5) == pytest.approx(1.0)
+    assert penalty(10, 86401, 10, 5) == pytest.approx(2.0)
+    assert penalty(10, 5 * 86400, 10, 5) == pytest.approx(5.0)
+    assert penalty(10, 5 * 86400 + 1, 10, 5) == 10  # zero after five days
+    assert penalty(0, 3 * 86400, 10, 5) == 0
+    assert penalty(4, 86400 * 3, 50, 5) == 4  # never more than the score
+
+
+def _labs_cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "labs", *args], capture_output=True, text=True, timeout=600, env=env)
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    course = make_course(tmp_path_factory.mktemp("features"))
+    for student, (when, _) in SUBMITTED_AT.items():
+        (submit(course, student) / "timestamp.txt").write_text(f"{when}.000000 UTC")
+    submit(course, "warns", double=WARNING_DOUBLE)
+    submit(course, "wrong", square=WRONG_SQUARE)
+    done = _labs_cli("--root", str(course), "deadline", LAB, DEADLINE)
+    assert done.returncode == 0, done.stderr
+    return course
+
+
+@pytest.mark.slow
+def test_late_penalties_from_timestamps(course):
+    results = {r.student: r for r in grading.grade(LAB, course, jobs=2)}
+    for student, (_, share) in SUBMITTED_AT.items():
+        result = results[student]
+        assert result.late_penalty == pytest.approx(share * 2), (student, result)
+        assert result.score == pytest.approx(2 - share * 2), (student, result)
+    with open(grading.export_grades(course), newline="") as handle:
+        rows = {row["student_id"]: row for row in csv.DictReader(handle)}
+    assert float(rows["late-30-hours"]["late_submission_penalty"]) == pytest.approx(0.4)
+
+
+@pytest.mark.slow
+def test_library_warnings_do_not_zero_a_correct_answer(course):
+    result = {r.student: r for r in grading.grade(LAB, course, jobs=1)}["warns"]
+    assert result.autograded == 2, grading.format_report([result])
+
+
+@pytest.mark.slow
+def test_feedback_hides_hidden_tests_but_says_what_failed(course):
+    grading.grade(LAB, course, jobs=2)
+    page = (course / "feedback" / "wrong" / LAB / NOTEBOOK.replace(".ipynb", ".html")).read_text()
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    assert "square(-4) == 16" not in text and "BEGIN HIDDEN TESTS" not in text
+    assert "assert_close(square(torch.tensor" not in text
+    assert "Hidden tests ran here" in text
+    assert "square(3) should be 9, got 6" in text  # the failing check's own message is shown
+    assert "Traceback (most recent call last)" not in text
+
+
+@pytest.mark.slow
+def test_parallel_grading_gives_the_sequential_grades(course, tmp_path):
+    twin = tmp_path / "twin"
+    shutil.copytree(course, twin)
+    parallel = {r.student: (r.autograded, r.score, r.late_penalty, tuple(r.flags)) for r in grading.grade(LAB, course, jobs=2)}
+    sequential = {r.student: (r.autograded, r.score, r.late_penalty, tuple(r.flags)) for r in grading.grade(LAB, twin, jobs=1)}
+    assert parallel == sequential
+
+
+@pytest.mark.slow
+def test_grading_refuses_to_run_unsandboxed(course, tmp_path):
+    bin_dir = tmp_path / "bin"  # a PATH with Python's tools but no bwrap
+    bin_dir.mkdir()
+    for tool in ("alembic",):
+        os.symlink(Path(sys.executable).parent / tool, bin_dir / tool)
+    env = {**os.environ, "PATH": f"{bin_dir}:{Path(sys.executable).parent}"}
+    assert shutil.which("bwrap", path=env["PATH"]) is None
+    refused = _labs_cli("--root", str(course), "grade", LAB, env=env)
+    assert refused.returncode == 1
+    assert "refusing to run student code unsandboxed" in refused.stderr and "--unsafe-no-sandbox" in refused.stderr
+    allowed = _labs_cli("--root", str(course), "grade", LAB, "--unsafe-no-sandbox", "--jobs", "2", env=env)
+    assert allowed.returncode == 0, allowed.stderr[-2000:]
+    assert "WITHOUT a sandbox" in allowed.stderr
+    assert re.search(r"^on-time\s+lab99\s+2\.0/2\.0", allowed.stdout, re.MULTILINE), allowed.stdout
