@@ -7,18 +7,21 @@ PYTEST := $(BIN)/python -m pytest -n 2
 # nbgrader runs alembic (and kernels run python3) from PATH: use the environment's own.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup system-packages demo test test-quick seeds release check clean
+.PHONY: setup system-packages demo test test-quick seeds benchmark release check clean
 
 setup: $(STAMP)
 
-# Debian data packages the course reads (installed when run as root; otherwise labs.data downloads).
+# Debian packages: the data the course reads, and bubblewrap, the grading sandbox.
+# Installed when run as root; otherwise labs.data downloads the data, and grading needs bwrap installed.
+DEBIAN_PACKAGES := dataset-fashion-mnist bubblewrap
 system-packages:
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		if ! dpkg -s dataset-fashion-mnist >/dev/null 2>&1; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist; \
+		missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+		if [ -n "$$missing" ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 		fi; \
 	else \
-		echo "not root: skipping apt-get install dataset-fashion-mnist (labs.data will download it when needed)"; \
+		echo "not root: skipping apt-get install $(DEBIAN_PACKAGES) (install them yourself to grade)"; \
 	fi
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
@@ -44,6 +47,10 @@ test-quick: setup
 N ?= 20
 seeds: setup
 	LABS_SEED_SWEEP=$(N) $(PYTEST) tests/test_notebooks.py -k stable_across_seeds
+
+# Grading throughput: plain nbgrader against the sandboxed, parallel pipeline.
+benchmark: setup
+	$(BIN)/python -m labs.benchmark --lab lab01 --notebooks 1_tensors.ipynb --students 20
 
 release: setup
 	$(BIN)/python -m labs release
