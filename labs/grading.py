@@ -34,6 +34,7 @@ class StudentResult:
     max_autograded: float = 0.0
     needs_manual_grade: bool = False
     late_penalty: float = 0.0
+    graded: bool = True  # False when nothing could be graded (the gradebook may hold an older run)
     flags: list[str] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
 
@@ -196,8 +197,10 @@ def grade_student(root: Path, lab: str, student: str, sandboxed: bool = True) ->
     result = StudentResult(student, lab)
     stage_submission(root, lab, student, result)
     staged = sorted(p.name for p in (root / STAGING / "submitted" / student / lab).glob("*.ipynb"))
-    if not staged:
-        return result  # nothing gradable: every notebook is missing or unreadable, already reported
+    if not staged:  # nothing gradable: every notebook is missing or unreadable, already reported
+        result.graded = False
+        _forget_earlier_run(root, lab, student)
+        return result
     api = course.api(root, submitted_directory=f"{STAGING}/submitted",
                      configure=_sandbox_configuration() if sandboxed else None)
     try:
@@ -215,12 +218,27 @@ def grade_student(root: Path, lab: str, student: str, sandboxed: bool = True) ->
     return result
 
 
+def _forget_earlier_run(root: Path, lab: str, student: str) -> None:
+    """Drop an earlier run's grades and files, so they are not reported as this run's."""
+    from nbgrader.api import MissingEntry
+
+    with course.gradebook(root) as gb:
+        try:
+            gb.remove_submission(lab, student)
+        except MissingEntry:
+            pass
+    for stage in ("autograded", "feedback"):
+        shutil.rmtree(root / stage / student / lab, ignore_errors=True)
+
+
 def _fill_scores(results: list[StudentResult], root: Path) -> None:
     from nbgrader.api import MissingEntry
 
     with course.gradebook(root) as gb:
         for result in results:
             try:
+                if not result.graded:
+                    raise MissingEntry()
                 submission = gb.find_submission(result.lab, result.student)
             except MissingEntry:  # nothing of this student could be graded: every notebook scores 0
                 if not {"crash", "timeout", "missing", "invalid"} & set(result.flags):

@@ -115,3 +115,18 @@ def test_grading_refuses_to_run_unsandboxed(course, tmp_path):
     assert allowed.returncode == 0, allowed.stderr[-2000:]
     assert "WITHOUT a sandbox" in allowed.stderr
     assert re.search(r"^on-time\s+lab99\s+2\.0/2\.0", allowed.stdout, re.MULTILINE), allowed.stdout
+
+
+@pytest.mark.slow
+def test_a_broken_resubmission_replaces_the_earlier_grade(tmp_path):
+    course = make_course(tmp_path)
+    target = submit(course, "resubmits")
+    first = grading.grade(LAB, course, jobs=1)[0]
+    assert first.autograded == 2
+    (target / NOTEBOOK).write_text("{ broken")
+    second = grading.grade(LAB, course, jobs=1)[0]
+    assert second.autograded == 0 and "invalid" in second.flags
+    with open(grading.export_grades(course), newline="") as handle:
+        row = next(r for r in csv.DictReader(handle) if r["student_id"] == "resubmits")
+    assert float(row["score"]) == 0
+    assert not (course / "autograded" / "resubmits" / LAB).exists()
