@@ -22,7 +22,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 KERNEL_NAME = "comp6248-sandbox"
@@ -179,6 +179,11 @@ def worker_settings(limits: Limits | None = None) -> Settings:
     """Settings for kernels started by this process: its own uid slot and socket directory."""
     # Inside the grading run's scratch directory when there is one (the grader removes it at the end;
     # pool workers exit without running atexit handlers).
+    limits = limits or Limits()
+    if os.geteuid() != 0:
+        # RLIMIT_NPROC counts every process of the user, and without root the kernel keeps the
+        # grader's user: allow what the user already runs plus the sandbox's share.
+        limits = replace(limits, processes=limits.processes + _processes_of(os.geteuid()))
     ipc_dir = tempfile.mkdtemp(prefix="ipc-", dir=os.environ.get(RUN_DIR_VARIABLE) or None)
     if not os.environ.get(RUN_DIR_VARIABLE):
         atexit.register(shutil.rmtree, ipc_dir, ignore_errors=True)
@@ -192,8 +197,21 @@ def worker_settings(limits: Limits | None = None) -> Settings:
         readable=tuple(readable_paths()),
         ipc_dir=ipc_dir,
         uid=uid,
-        limits=limits or Limits(),
+        limits=limits,
     )
+
+
+def _processes_of(uid: int) -> int:
+    """Processes and threads that belong to ``uid`` now (what RLIMIT_NPROC counts)."""
+    count = 0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid:
+                    count += len(list((entry / "task").iterdir()))
+            except OSError:
+                continue
+    return count
 
 
 def nbgrader_overrides(settings: Settings, config) -> None:

@@ -1,0 +1,89 @@
+"""The bubblewrap command and what a sandboxed process can and cannot do."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from labs import sandbox
+from labs.sandbox import Limits, Settings
+
+
+def _settings(tmp_path, uid):
+    ipc = tmp_path / "ipc"
+    ipc.mkdir()
+    return Settings(python=sys.executable, readable=tuple(sandbox.readable_paths()), ipc_dir=str(ipc), uid=uid, limits=Limits())
+
+
+def test_command_confines_the_kernel(tmp_path):
+    work = tmp_path / "autograded" / "alice" / "lab01"
+    work.mkdir(parents=True)
+    conn = tmp_path / "ipc" / "conn.json"
+    settings = _settings(tmp_path, uid=61234)
+    command = sandbox.bwrap_command(settings, str(work), str(conn), ["python", "-m", "ipykernel_launcher"])
+    joined = " ".join(command)
+    for flag in ("--unshare-net", "--unshare-pid", "--die-with-parent", "--clearenv", "--new-session"):
+        assert flag in command
+    assert f"--bind {work} {work}" in joined and f"--chdir {work}" in joined
+    assert f"--ro-bind {conn} {conn}" in joined
+    bound = {command[i + 1] for i, arg in enumerate(command) if arg in ("--bind", "--ro-bind")}
+    assert str(work) in bound and str(tmp_path / "autograded") not in bound and str(tmp_path) not in bound
+    assert "--reuid=61234" in command and "--no-new-privs" in command
+    assert f"--nproc={Limits().processes}" in command and f"--as={Limits().memory_bytes}" in command
+    assert command[-3:] == ["python", "-m", "ipykernel_launcher"]
+
+
+def test_without_root_the_user_namespace_is_used(tmp_path):
+    command = sandbox.bwrap_command(_settings(tmp_path, uid=None), str(tmp_path), str(tmp_path / "c"), ["true"])
+    assert "--unshare-user" in command and not any(a.startswith("--reuid") for a in command)
+
+
+def test_settings_round_trip_through_the_environment(tmp_path):
+    settings = _settings(tmp_path, uid=61000)
+    assert Settings.from_env(settings.to_env()) == settings
+
+
+@pytest.fixture
+def run_sandboxed(tmp_path):
+    sandbox.check_available()
+    settings = sandbox.worker_settings()
+    work = tmp_path / "work"
+    work.mkdir()
+    if settings.uid is not None:
+        os.chown(work, settings.uid, settings.uid)
+    conn = Path(settings.ipc_dir) / "conn.json"
+    conn.write_text("{}")
+
+    def run(code: str) -> subprocess.CompletedProcess:
+        command = sandbox.bwrap_command(settings, str(work), str(conn), [sys.executable, "-c", code])
+        return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+    return run
+
+
+def test_sandboxed_python_sees_only_what_it_should(run_sandboxed, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("hidden tests")
+    done = run_sandboxed(
+        "import os, socket, torch, labs.checks\n"
+        f"print('secret visible:', os.path.exists({str(secret)!r}))\n"
+        "open('answer.txt', 'w').write('ok')\n"
+        "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=2); print('network: yes')\n"
+        "except OSError:\n    print('network: no')\n"
+        "print('uid', os.getuid(), 'pid', os.getpid())\n"
+    )
+    assert done.returncode == 0, done.stderr[-1500:]
+    assert "secret visible: False" in done.stdout
+    assert "network: no" in done.stdout
+    assert (tmp_path / "work" / "answer.txt").read_text() == "ok"
+    if os.geteuid() == 0:
+        assert "uid 0 " not in done.stdout  # never root inside
+
+
+def test_sandbox_limits_memory(run_sandboxed):
+    done = run_sandboxed("try:\n    bytearray(8 * 2**30)\n    print('allocated')\nexcept MemoryError:\n    print('refused')\n")
+    assert "refused" in done.stdout, done.stdout + done.stderr[-500:]
