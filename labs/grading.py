@@ -328,7 +328,7 @@ def format_report(results: list[StudentResult]) -> str:
         flags = ",".join(r.flags + (["manual"] if r.needs_manual_grade else [])) or "-"
         lines.append(
             f"{r.student:<{width}}  {r.lab:<5}  {r.autograded:5.1f}/{r.max_autograded:<5.1f}"
-            f"  {r.score:5.1f}/{r.max_score:<5.1f}  {-r.late_penalty:5.1f}  {flags}"
+            f"  {r.score:5.1f}/{r.max_score:<5.1f}  {-r.late_penalty if r.late_penalty else 0.0:5.1f}  {flags}"
         )
         lines += [f"{'':<{width}}    ! {m}" for m in r.messages]
     lines.append(
