@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from labs import release, submissions
-from labs.course import CONFIG_FILE
+from labs.course import copy_lab, ensure_tools_on_path
 from labs.paths import course_root
 
 
@@ -46,12 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     root = course_root()
     bin_dir = str(Path(sys.executable).parent)
-    os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    ensure_tools_on_path()
     with tempfile.TemporaryDirectory(prefix="comp6248-benchmark-") as scratch:
-        course = Path(scratch)
-        shutil.copy2(root / CONFIG_FILE, course / CONFIG_FILE)
+        course = copy_lab(root, args.lab, Path(scratch))
         source = course / "source" / args.lab
-        shutil.copytree(root / "source" / args.lab, source)
         if args.notebooks:
             for path in source.glob("*.ipynb"):
                 if path.name not in args.notebooks:

@@ -19,6 +19,24 @@ def load_config(root: Path) -> Config:
     return config
 
 
+def copy_lab(root: Path, lab: str, destination: Path, with_release: bool = False) -> Path:
+    """A scratch course at ``destination``: the configuration and ``source/LAB`` (and ``release/LAB``)."""
+    import shutil
+
+    destination.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(root / CONFIG_FILE, destination / CONFIG_FILE)
+    shutil.copytree(root / "source" / lab, destination / "source" / lab)
+    if with_release:
+        shutil.copytree(root / "release" / lab, destination / "release" / lab)
+    return destination
+
+
+def execution_settings(root: Path) -> tuple[int, list[str]]:
+    """The per-cell timeout and kernel arguments nbgrader grades with, for running notebooks the same way."""
+    execute = load_config(root).Execute
+    return int(execute.get("timeout", 30)), list(execute.get("extra_arguments", []))
+
+
 def ensure_tools_on_path() -> None:
     """nbgrader runs ``alembic`` from PATH when it creates a gradebook: expose this Python's ``bin/``."""
     bin_dir = str(Path(sys.executable).parent)

@@ -18,8 +18,8 @@ from nbclient import NotebookClient
 from nbformat import NotebookNode
 
 from labs import cells
-
-DEFAULT_CELL_TIMEOUT = 30
+from labs.course import execution_settings
+from labs.paths import course_root
 
 # Graders and the test suite run several kernels at once, one per core. A kernel whose BLAS and
 # OpenMP pools also take every core makes them all spin against each other (a 5 s notebook was
@@ -93,10 +93,13 @@ def run(
     cwd: Path,
     *,
     seed: int | None = None,
-    timeout: int = DEFAULT_CELL_TIMEOUT,
     env: dict[str, str] | None = None,
 ) -> Run:
-    """Execute ``nb`` (a copy) in a new python3 kernel in ``cwd``; errors do not stop the run."""
+    """Execute ``nb`` (a copy) in a new python3 kernel in ``cwd``; errors do not stop the run.
+
+    The per-cell timeout and kernel arguments are the course's grading settings (nbgrader_config.py).
+    """
+    timeout, extra_arguments = execution_settings(course_root())
     nb = copy.deepcopy(nb)
     kernel_env = {**PARALLEL_KERNEL_ENV, **os.environ, **(env or {})}
     if seed is not None:
@@ -107,7 +110,7 @@ def run(
         kernel_name="python3",
         allow_errors=True,
         interrupt_on_timeout=True,
-        extra_arguments=["--IPKernelApp.log_level=ERROR"],  # as nbgrader_config.py: no TCP warning
+        extra_arguments=extra_arguments,
         resources={"metadata": {"path": str(cwd)}},
     )
     start = time.perf_counter()

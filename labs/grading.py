@@ -51,7 +51,7 @@ def release_notebooks(lab: str, root: Path) -> list[str]:
     return sorted(p.name for p in (root / "release" / lab).glob("*.ipynb"))
 
 
-def _first_line(text: str) -> str:
+def _last_line(text: str) -> str:
     lines = [line for line in (text or "").strip().splitlines() if line.strip()]
     return lines[-1][:300] if lines else "unknown error"
 
@@ -126,7 +126,7 @@ def _failure_kind(outcome: dict) -> tuple[str, str]:
         return "timeout", "a cell ran past the time limit and the kernel did not stop"
     if "DeadKernel" in text or "Kernel died" in text:
         return "crash", "the kernel died (it exited, or ran out of memory or CPU time)"
-    return "crash", "autograde failed: " + _first_line(outcome.get("error") or outcome.get("log"))
+    return "crash", "autograde failed: " + _last_line(outcome.get("error") or outcome.get("log"))
 
 
 def _autograde_notebook_by_notebook(api, lab: str, student: str, names: list[str], result: StudentResult) -> None:
@@ -214,7 +214,7 @@ def grade_student(root: Path, lab: str, student: str, sandboxed: bool = True) ->
         feedback = api.generate_feedback(lab, student, force=True)
         if not feedback.get("success"):
             result.flags.append("no-feedback")
-            result.messages.append("feedback failed: " + _first_line(feedback.get("error") or feedback.get("log")))
+            result.messages.append("feedback failed: " + _last_line(feedback.get("error") or feedback.get("log")))
     return result
 
 

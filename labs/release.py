@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import filecmp
 import json
-import shutil
 import tempfile
 from pathlib import Path
 
 from labs import course
-from labs.course import CONFIG_FILE
 
 
 def generate(lab: str, root: Path) -> Path:
@@ -41,8 +39,6 @@ def differences(fresh: Path, committed: Path) -> list[str]:
 def check(lab: str, root: Path) -> list[str]:
     """Regenerate ``lab`` in a scratch course and compare it with the committed ``release/LAB``."""
     with tempfile.TemporaryDirectory(prefix="comp6248-release-") as scratch:
-        scratch_root = Path(scratch)
-        shutil.copy2(root / CONFIG_FILE, scratch_root / CONFIG_FILE)
-        shutil.copytree(root / "source" / lab, scratch_root / "source" / lab)
+        scratch_root = course.copy_lab(root, lab, Path(scratch))
         fresh = generate(lab, scratch_root)
         return differences(fresh, root / "release" / lab)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -60,5 +61,5 @@ def record_timing():
 def _course_root_env(monkeypatch):
     monkeypatch.setenv("COMP6248_ROOT", str(ROOT))
     # nbgrader runs alembic from PATH: make the tests' own environment visible.
-    bin_dir = str(Path(os.sys.executable).parent)
+    bin_dir = str(Path(sys.executable).parent)
     monkeypatch.setenv("PATH", bin_dir + os.pathsep + os.environ.get("PATH", ""))

@@ -15,7 +15,7 @@ import sys
 import pytest
 
 from labs import cells, execute, faults, grading, release, submissions
-from labs.course import CONFIG_FILE
+from labs.course import copy_lab
 from labs.paths import lab_notebooks
 from tests.conftest import LABS, ROOT
 
@@ -34,9 +34,7 @@ def _autograded_points(lab: str) -> float:
 @pytest.fixture(scope="module", params=LABS)
 def graded(request, tmp_path_factory):
     lab = request.param
-    course = tmp_path_factory.mktemp(f"course-{lab}")
-    shutil.copy2(ROOT / CONFIG_FILE, course / CONFIG_FILE)
-    shutil.copytree(ROOT / "source" / lab, course / "source" / lab)
+    course = copy_lab(ROOT, lab, tmp_path_factory.mktemp(f"course-{lab}"))
     release.generate(lab, course)
     catalogue = faults.load(lab, ROOT)
     submissions.write_submission(lab, "solution", course, "solution")

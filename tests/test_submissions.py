@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-
 from labs import cells, execute, faults, submissions
-from labs.course import CONFIG_FILE
+from labs.course import copy_lab
 from tests.conftest import LABS, ROOT
 
 
 def _course(tmp_path, lab):
-    shutil.copy2(ROOT / CONFIG_FILE, tmp_path / CONFIG_FILE)
-    shutil.copytree(ROOT / "source" / lab, tmp_path / "source" / lab)
-    shutil.copytree(ROOT / "release" / lab, tmp_path / "release" / lab)
-    return tmp_path
+    return copy_lab(ROOT, lab, tmp_path, with_release=True)
 
 
 def test_solution_blank_and_faulty_submissions(tmp_path):
