@@ -25,6 +25,10 @@ from labs.paths import course_root
 # OpenMP pools also take every core makes them all spin against each other (a 5 s notebook was
 # seen taking 38 s), so each kernel gets one thread unless the caller says otherwise.
 PARALLEL_KERNEL_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+# The harness is not the grader: its kernels get this many times the grading per-cell limit, so that a slow
+# or busy machine cannot turn a slow cell into a lost point. Time is checked apart, in reference seconds
+# (labs.timings), where load does not count.
+HARNESS_TIMEOUT_FACTOR = 3
 
 
 @dataclass(frozen=True)
@@ -68,16 +72,17 @@ class Run:
         return "\n".join(lines) or "(no failing test cell)"
 
 
-def score_tests(nb: NotebookNode) -> list[CellScore]:
-    """Autograded points of every test cell that was executed (nbgrader's rule)."""
+def score_cell(cell: NotebookNode) -> CellScore:
+    """The autograded points of one executed test cell, by nbgrader's own rule."""
     from nbgrader.utils import determine_grade
 
-    scores = []
-    for cell in nb.cells:
-        if cells.is_test(cell) and cell.get("execution_count") is not None:
-            score, max_score = determine_grade(cell)
-            scores.append(CellScore(cells.grade_id(cell), float(score or 0), float(max_score)))
-    return scores
+    score, max_score = determine_grade(cell)
+    return CellScore(cells.grade_id(cell), float(score or 0), float(max_score))
+
+
+def score_tests(nb: NotebookNode) -> list[CellScore]:
+    """Autograded points of every test cell that was executed (nbgrader's rule)."""
+    return [score_cell(cell) for cell in nb.cells if cells.is_test(cell) and cell.get("execution_count") is not None]
 
 
 def truncate_after(nb: NotebookNode, last_grade_id: str) -> NotebookNode:
@@ -97,26 +102,39 @@ def run(
 ) -> Run:
     """Execute ``nb`` (a copy) in a new python3 kernel in ``cwd``; errors do not stop the run.
 
-    The per-cell timeout and kernel arguments are the course's grading settings (nbgrader_config.py).
+    The kernel arguments are the course's grading settings (nbgrader_config.py); see :func:`notebook_client`.
     """
-    timeout, extra_arguments = execution_settings(course_root())
     nb = copy.deepcopy(nb)
+    client = notebook_client(nb, cwd)
+    start = time.perf_counter()
+    client.execute(env=kernel_environment(seed, env))
+    seconds = time.perf_counter() - start
+    return Run(nb, seconds, score_tests(nb))
+
+
+def kernel_environment(seed: int | None = None, env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a harness kernel: one BLAS thread unless set otherwise, and the seed."""
     kernel_env = {**PARALLEL_KERNEL_ENV, **os.environ, **(env or {})}
     if seed is not None:
         kernel_env["LABS_SEED"] = str(seed)
-    client = NotebookClient(
+    return kernel_env
+
+
+def notebook_client(nb: NotebookNode, cwd: Path) -> NotebookClient:
+    """An nbclient for ``nb`` (executed in place) with the course's kernel settings, working in ``cwd``.
+
+    The per-cell limit is the course's, times :data:`HARNESS_TIMEOUT_FACTOR`.
+    """
+    timeout, extra_arguments = execution_settings(course_root())
+    return NotebookClient(
         nb,
-        timeout=timeout,
+        timeout=timeout * HARNESS_TIMEOUT_FACTOR,
         kernel_name="python3",
         allow_errors=True,
         interrupt_on_timeout=True,
         extra_arguments=extra_arguments,
         resources={"metadata": {"path": str(cwd)}},
     )
-    start = time.perf_counter()
-    client.execute(env=kernel_env)
-    seconds = time.perf_counter() - start
-    return Run(nb, seconds, score_tests(nb))
 
 
 def read(path: Path) -> NotebookNode:

@@ -99,3 +99,9 @@ def notebook_of(answer: str, notebooks: list[Path]) -> Path:
         if any(cells.grade_id(c) == answer for c in nb.cells):
             return path
     raise CatalogueError(f"no notebook holds answer cell {answer}")
+
+
+def in_notebook(catalogue: list[Fault], nb: NotebookNode) -> list[Fault]:
+    """The faults of ``catalogue`` whose answer cell is in ``nb``."""
+    answers = {cells.grade_id(c) for c in nb.cells if cells.is_answer(c)}
+    return [fault for fault in catalogue if fault.answer in answers]

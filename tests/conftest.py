@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from labs import timings
-from labs.paths import lab_names
+from labs.course import execution_settings
+from labs.paths import LAB_NAME, lab_names
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build"
@@ -31,16 +32,60 @@ def pytest_configure(config):
         shutil.rmtree(TIMINGS_DIR)
 
 
+# The kind of check each test module (or test) makes, for the cost table; other modules are "quick checks".
+KINDS = {
+    "test_notebooks.py::test_solution_full_marks_within_budget": "seed 0 + faults",
+    "test_notebooks.py::test_fault_loses_points": "seed 0 + faults",
+    "test_notebooks.py::test_solution_at_another_seed": "another seed",
+    "test_grading_pipeline.py": "nbgrader pipeline",
+    "test_validate.py": "validate button",
+    "test_adversarial.py": "adversarial grading",
+    "test_grading_features.py": "grading features",
+    "test_fault_runs.py": "fault harness",
+    "test_sandbox.py": "sandbox",
+}
+
+
+def _kind(item) -> str:
+    module = Path(str(item.fspath)).name
+    return KINDS.get(f"{module}::{item.originalname}") or KINDS.get(module) or "quick checks"
+
+
+def _lab(item) -> str | None:
+    params = item.callspec.params if hasattr(item, "callspec") else {}
+    for value in params.values():
+        if isinstance(value, str) and LAB_NAME.match(value):
+            return value
+    return None
+
+
+_tree_cpu: timings.TreeCpu | None = None  # this test process and everything it starts (kernels, graders, sandboxes)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    global _tree_cpu
+    if _tree_cpu is None:
+        _tree_cpu = timings.TreeCpu(f"comp6248-tests-{os.getpid()}")
+    wall, cpu = time.perf_counter(), _tree_cpu.seconds()
+    yield
+    timings.record(TIMINGS_DIR, table="test", test=item.nodeid, lab=_lab(item), kind=_kind(item),
+                   wall=time.perf_counter() - wall, cpu=_tree_cpu.seconds() - cpu, exact=_tree_cpu.exact)
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not _is_controller(config):
         return
     rows = timings.load(TIMINGS_DIR)
     if not rows:
         return
-    text = timings.table(rows, time.perf_counter() - _session_start)
+    workers = config.getoption("numprocesses", None)
+    workers = workers if isinstance(workers, int) and workers > 0 else 1
+    cell_limit, _ = execution_settings(ROOT)
+    text = timings.table(rows, time.perf_counter() - _session_start, workers, cell_limit)
     TIMINGS_TABLE.parent.mkdir(parents=True, exist_ok=True)
     TIMINGS_TABLE.write_text(text + "\n")
-    terminalreporter.write_sep("=", f"notebook timings (budget {timings.BUDGET_SECONDS:.0f} s a notebook; also in {TIMINGS_TABLE.relative_to(ROOT)})")
+    terminalreporter.write_sep("=", f"timings and cost (budget {timings.BUDGET_SECONDS:.0f} reference s a notebook; also in {TIMINGS_TABLE.relative_to(ROOT)})")
     terminalreporter.write_line(text)
 
 

@@ -23,7 +23,8 @@ from labs import grading, sandbox
 from labs.course import CONFIG_FILE
 from tests.tinylab import CELL_TIMEOUT, GOOD_DOUBLE, GOOD_SQUARE, LAB, NOTEBOOK, WRONG_SQUARE, make_course
 
-pytestmark = pytest.mark.slow
+# One graded run shared by every test here: they all go to one xdist worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("adversarial")]
 
 def attacks(course: Path, port: int) -> dict[str, dict]:
     """Student name -> how to build the submission: answers, and optionally a change to the notebook."""

@@ -17,6 +17,9 @@ from labs import grading
 from labs.late import penalty
 from tests.tinylab import LAB, NOTEBOOK, WRONG_SQUARE, make_course, submit
 
+# The tests share one course graded once (one xdist worker); only the parallel-vs-sequential check grades again.
+pytestmark = pytest.mark.xdist_group("grading-features")
+
 DEADLINE = "2026-11-20 12:00:00"
 WARNING_DOUBLE = (
     "import warnings\nimport torch\n"
@@ -61,9 +64,15 @@ def course(tmp_path_factory):
     return course
 
 
+@pytest.fixture(scope="module")
+def graded(course):
+    """Every student of the course, graded once, two at a time."""
+    return {r.student: r for r in grading.grade(LAB, course, jobs=2)}
+
+
 @pytest.mark.slow
-def test_late_penalties_from_timestamps(course):
-    results = {r.student: r for r in grading.grade(LAB, course, jobs=2)}
+def test_late_penalties_from_timestamps(course, graded):
+    results = graded
     for student, (_, share) in SUBMITTED_AT.items():
         result = results[student]
         assert result.late_penalty == pytest.approx(share * 2), (student, result)
@@ -74,14 +83,13 @@ def test_late_penalties_from_timestamps(course):
 
 
 @pytest.mark.slow
-def test_library_warnings_do_not_zero_a_correct_answer(course):
-    result = {r.student: r for r in grading.grade(LAB, course, jobs=1)}["warns"]
+def test_library_warnings_do_not_zero_a_correct_answer(graded):
+    result = graded["warns"]
     assert result.autograded == 2, grading.format_report([result])
 
 
 @pytest.mark.slow
-def test_feedback_hides_hidden_tests_but_says_what_failed(course):
-    grading.grade(LAB, course, jobs=2)
+def test_feedback_hides_hidden_tests_but_says_what_failed(course, graded):
     page = (course / "feedback" / "wrong" / LAB / NOTEBOOK.replace(".ipynb", ".html")).read_text()
     text = html.unescape(re.sub(r"<[^>]+>", "", page))
     assert "square(-4) == 16" not in text and "BEGIN HIDDEN TESTS" not in text
@@ -92,10 +100,13 @@ def test_feedback_hides_hidden_tests_but_says_what_failed(course):
 
 
 @pytest.mark.slow
-def test_parallel_grading_gives_the_sequential_grades(course, tmp_path):
+def test_parallel_grading_gives_the_sequential_grades(course, graded, tmp_path):
     twin = tmp_path / "twin"
     shutil.copytree(course, twin)
-    parallel = {r.student: (r.autograded, r.score, r.late_penalty, tuple(r.flags)) for r in grading.grade(LAB, course, jobs=2)}
+    for stage in ("autograded", "feedback", ".grading", "grades.csv"):  # the twin starts ungraded
+        path = twin / stage
+        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+    parallel = {s: (r.autograded, r.score, r.late_penalty, tuple(r.flags)) for s, r in graded.items()}
     sequential = {r.student: (r.autograded, r.score, r.late_penalty, tuple(r.flags)) for r in grading.grade(LAB, twin, jobs=1)}
     assert parallel == sequential
 

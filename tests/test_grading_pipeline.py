@@ -1,8 +1,11 @@
 """Each lab through the real nbgrader pipeline, as an instructor runs it.
 
-generate_assignment -> submitted/ -> ``labs.grading.grade`` (autograde, feedback) -> grades.csv,
-in a scratch copy of the course, with the model solution, the untouched release, a submission
-built from the fault catalogue, and broken submissions graded in the same run.
+generate_assignment -> submitted/ -> ``labs.grading.grade`` (autograde in the sandbox, feedback) ->
+grades.csv, in one scratch copy of the course per lab, graded once with as many jobs as cores: the
+model solution, the untouched release, a submission built from the fault catalogue, and a broken
+submission (one notebook unreadable, one missing, the rest right), all in the same run. Every test of
+a lab reads that one graded course (they share an xdist worker); only the command-line test grades
+again, and only the release.
 """
 
 from __future__ import annotations
@@ -11,11 +14,12 @@ import csv
 import shutil
 import subprocess
 import sys
+from datetime import datetime
 
 import pytest
 
-from labs import cells, execute, faults, grading, release, submissions
-from labs.course import copy_lab
+from labs import cells, execute, faults, grading, release, submissions, timings
+from labs.course import CONFIG_FILE, copy_lab, execution_settings
 from labs.paths import lab_notebooks
 from tests.conftest import LABS, ROOT
 
@@ -31,21 +35,28 @@ def _autograded_points(lab: str) -> float:
     )
 
 
-@pytest.fixture(scope="module", params=LABS)
+JOBS = 2  # the cores of a CI machine: grading under full load
+
+
+@pytest.fixture(scope="module", params=[pytest.param(lab, marks=pytest.mark.xdist_group(f"pipeline-{lab}")) for lab in LABS])
 def graded(request, tmp_path_factory):
     lab = request.param
     course = copy_lab(ROOT, lab, tmp_path_factory.mktemp(f"course-{lab}"))
+    # What these tests check does not depend on the per-cell limit: stretch it so that no load can eat it.
+    # (Whether a lab's cells keep to the real limit is checked in reference seconds by test_notebooks.py.)
+    limit, _ = execution_settings(ROOT)
+    with open(course / CONFIG_FILE, "a") as config:
+        config.write(f"\nc.Execute.timeout = {limit * execute.HARNESS_TIMEOUT_FACTOR}\n")
     release.generate(lab, course)
     catalogue = faults.load(lab, ROOT)
     submissions.write_submission(lab, "solution", course, "solution")
     submissions.write_submission(lab, "blank", course, "blank")
     submissions.write_submission(lab, "faulty", course, "faulty", catalogue)
     notebooks = sorted(p.name for p in (course / "release" / lab).glob("*.ipynb"))
-    broken = submissions.write_submission(lab, "broken-json", course, "solution")
+    broken = submissions.write_submission(lab, "broken", course, "solution")
     (broken / notebooks[0]).write_text('{"cells": [ not json')
-    missing = submissions.write_submission(lab, "missing-notebook", course, "solution")
-    (missing / notebooks[-1]).unlink()
-    results = {r.student: r for r in grading.grade(lab, course, jobs=2)}
+    (broken / notebooks[-1]).unlink()
+    results = {r.student: r for r in grading.grade(lab, course, jobs=JOBS)}
     grading.export_grades(course)
     return lab, course, results, notebooks
 
@@ -85,15 +96,14 @@ def test_broken_submissions_are_reported_and_graded_as_far_as_possible(graded):
         for path in lab_notebooks(lab, ROOT)
     }
     full = results["solution"].autograded
-    broken = results["broken-json"]
-    assert "invalid" in broken.flags
-    assert any(notebooks[0] in m for m in broken.messages)
-    assert broken.autograded == full - per_notebook[notebooks[0]]
-    missing = results["missing-notebook"]
-    assert "missing" in missing.flags
-    assert missing.autograded == full - per_notebook[notebooks[-1]]
+    broken = results["broken"]
+    assert "invalid" in broken.flags and "missing" in broken.flags
+    assert any(notebooks[0] in m and "not a readable notebook" in m for m in broken.messages)
+    assert any(notebooks[-1] in m and "missing" in m for m in broken.messages)
+    # The notebooks in between are graded as usual.
+    assert broken.autograded == full - per_notebook[notebooks[0]] - per_notebook[notebooks[-1]] > 0
     # The student's own files are kept as submitted.
-    assert (course / "submitted" / "broken-json" / lab / notebooks[0]).read_text() == '{"cells": [ not json'
+    assert (course / "submitted" / "broken" / lab / notebooks[0]).read_text() == '{"cells": [ not json'
 
 
 def test_feedback_and_grades_csv(graded):
@@ -113,15 +123,37 @@ def test_grade_command_reports_each_student(graded, tmp_path):
     lab, course, _, notebooks = graded
     copy = tmp_path / "course"
     shutil.copytree(course, copy)
-    for student in ("solution", "faulty", "broken-json"):
+    for student in ("solution", "faulty", "broken"):  # graded already: only the (cheap) release is graded again
         shutil.rmtree(copy / "submitted" / student)
+    (copy / "submitted" / "blank" / lab / notebooks[-1]).unlink()
     done = subprocess.run(
-        [sys.executable, "-m", "labs", "--root", str(copy), "grade", lab, "--jobs", "2"],
+        [sys.executable, "-m", "labs", "--root", str(copy), "grade", lab, "--jobs", str(JOBS)],
         capture_output=True, text=True, timeout=600,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     report = done.stdout
     assert "grades exported to" in report
     blank_line = next(line for line in report.splitlines() if line.startswith("blank "))
-    assert " 0.0/" in blank_line
+    assert " 0.0/" in blank_line and "missing" in blank_line
     assert f"{notebooks[-1]} is missing from the submission" in report
+
+
+def _cell_seconds(cell) -> float | None:
+    """How long a graded cell ran, from the timestamps nbclient leaves in its metadata."""
+    execution = cell.get("metadata", {}).get("execution", {})
+    if "iopub.status.busy" not in execution or "iopub.status.idle" not in execution:
+        return None
+    busy, idle = (datetime.fromisoformat(execution[k].replace("Z", "+00:00")) for k in ("iopub.status.busy", "iopub.status.idle"))
+    return (idle - busy).total_seconds()
+
+
+def test_cell_times_of_the_solution_graded_under_full_load(graded, record_timing):
+    """How long each graded cell ran with JOBS kernels at once: the timing table sets the slowest against the limit."""
+    lab, course, _, notebooks = graded
+    for name in notebooks:
+        nb = execute.read(course / "autograded" / "solution" / lab / name)
+        code_cells = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+        seconds = [s for c in code_cells if (s := _cell_seconds(c)) is not None]
+        assert len(seconds) == len(code_cells), f"{len(code_cells) - len(seconds)} cells of the graded {name} have no timing"
+        record_timing(table="notebook", notebook=f"{lab}/{name}", kind=timings.GRADED_UNDER_LOAD,
+                      seconds=sum(seconds), slowest_cell=max(seconds))

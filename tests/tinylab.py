@@ -14,10 +14,13 @@ from tests.conftest import ROOT
 
 LAB = "lab99"
 NOTEBOOK = "1_tiny.ipynb"
-CELL_TIMEOUT = 8
+# The tiny lab's per-cell limit. Its slowest honest cell (starting a sandboxed kernel, importing torch) takes
+# about 2 s alone; on a machine twice as slow with four kernels on two cores, about 8 s, which the old 8 s limit
+# did not survive. 30 s leaves that worst case a margin of almost 4x. Runaway cells cost a grading job 2 x 30 s.
+CELL_TIMEOUT = 30
 
 
-def _meta(gid, **flags):
+def meta(gid, **flags):
     return {"nbgrader": {"grade": False, "solution": False, "locked": False, "schema_version": 3, "task": False,
                          "grade_id": gid, **flags}}
 
@@ -25,20 +28,20 @@ def _meta(gid, **flags):
 def tiny_source() -> nbformat.NotebookNode:
     """A one-notebook lab with two answers, each with visible and hidden tests."""
     cells = [
-        new_markdown_cell("# Tiny lab\n\nObjectives: none. Estimated time: 1 minute.", metadata=_meta("lab99-title", locked=True)),
+        new_markdown_cell("# Tiny lab\n\nObjectives: none. Estimated time: 1 minute.", metadata=meta("lab99-title", locked=True)),
         new_code_cell("import numpy as np\nimport torch\nimport labs.notebook\nfrom labs.checks import assert_close\n"
-                      "SEED, DEVICE = labs.notebook.setup()", metadata=_meta("lab99-setup", locked=True)),
-        new_code_cell("def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION", metadata=_meta("lab99-double", solution=True)),
+                      "SEED, DEVICE = labs.notebook.setup()", metadata=meta("lab99-setup", locked=True)),
+        new_code_cell("def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION", metadata=meta("lab99-double", solution=True)),
         new_code_cell("assert double(2) == 4\n### BEGIN HIDDEN TESTS\n"
                       "assert_close(double(torch.arange(3.0)), torch.tensor([0.0, 2.0, 4.0]), 'double', quiet=True)\n"
                       "assert torch.equal(double(torch.ones(2)), torch.full((2,), 2.0))\n"
                       "np.testing.assert_allclose(double(np.arange(4.0)), [0.0, 2.0, 4.0, 6.0])\n### END HIDDEN TESTS",
-                      metadata=_meta("lab99-double-tests", grade=True, locked=True, points=1)),
-        new_code_cell("def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION", metadata=_meta("lab99-square", solution=True)),
+                      metadata=meta("lab99-double-tests", grade=True, locked=True, points=1)),
+        new_code_cell("def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION", metadata=meta("lab99-square", solution=True)),
         new_code_cell("assert square(3) == 9, f'square(3) should be 9, got {square(3)}'\n### BEGIN HIDDEN TESTS\n"
                       "assert_close(square(torch.tensor([-2.0, 5.0])), torch.tensor([4.0, 25.0]), 'square', quiet=True)\n"
                       "assert square(-4) == 16\n### END HIDDEN TESTS",
-                      metadata=_meta("lab99-square-tests", grade=True, locked=True, points=1)),
+                      metadata=meta("lab99-square-tests", grade=True, locked=True, points=1)),
     ]
     nb = new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
