@@ -1,8 +1,9 @@
-"""Run a notebook in a fresh kernel and score its test cells as nbgrader does.
+"""Run a notebook in a kernel and score its test cells as nbgrader does.
 
-This is the quick path used by the fault catalogue and the seed sweep: no gradebook,
-and optionally only a prefix of the notebook. Scores come from nbgrader's own
-``determine_grade``, so a cell that raises or writes to stderr scores zero here too.
+The harness's quick path (no gradebook, optionally only a prefix of the notebook): the kernel
+settings and client that :mod:`labs.fault_runs` drives cell by cell, and :func:`run` for a whole
+notebook in a fresh kernel. Scores come from nbgrader's own ``determine_grade``, so a cell that
+raises or writes to stderr scores zero here too.
 """
 
 from __future__ import annotations

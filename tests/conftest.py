@@ -89,6 +89,18 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     terminalreporter.write_line(text)
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Refuse to run when --dist loadgroup would not keep a group on one worker (each worker would redo its work)."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    lost = [item.nodeid for item in items if item.get_closest_marker("xdist_group") and "@" not in item.nodeid]
+    if lost:
+        raise pytest.UsageError(
+            f"pytest-xdist did not group {len(lost)} tests marked xdist_group (e.g. {lost[0]}): this pytest "
+            "and pytest-xdist do not work together for --dist loadgroup; use the versions in requirements.txt")
+
+
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT

@@ -19,6 +19,9 @@ from labs.faults import Fault
 from tests.conftest import ROOT
 from tests.tinylab import meta
 
+# The kernel-backed tests share one forked run: one xdist worker.
+pytestmark = pytest.mark.xdist_group("fault-runs")
+
 INVARIANTS = (
     "assert math.pi > 3.14, 'math.pi was changed'\n"
     "assert not os.path.exists('leak.txt'), 'a file written by another run is here'\n"
