@@ -114,8 +114,12 @@ def run(
 
 
 def kernel_environment(seed: int | None = None, env: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of a harness kernel: one BLAS thread unless set otherwise, and the seed."""
-    kernel_env = {**PARALLEL_KERNEL_ENV, **os.environ, **(env or {})}
+    """The environment of a harness kernel: one BLAS thread unless set otherwise, the seed, and no GPU.
+
+    Harness kernels run on the CPU even where there is a GPU: budgets are CPU seconds, and a CUDA
+    context does not survive the fork that runs each catalogued fault (:mod:`labs.kernel_fork`).
+    """
+    kernel_env = {**PARALLEL_KERNEL_ENV, **os.environ, "CUDA_VISIBLE_DEVICES": "", **(env or {})}
     if seed is not None:
         kernel_env["LABS_SEED"] = str(seed)
     return kernel_env

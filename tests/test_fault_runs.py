@@ -129,6 +129,12 @@ def test_a_fork_scores_each_test_as_a_fresh_kernel_does(forked, probe, monkeypat
         assert {t: fresh[t].score for t in fault.fails} == {t: branch.scores[t].score for t in fault.fails}, fault.name
 
 
+def test_harness_kernels_run_on_the_cpu_with_one_thread(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    env = execute.kernel_environment(seed=7)
+    assert env["CUDA_VISIBLE_DEVICES"] == "" and env["OMP_NUM_THREADS"] == "1" and env["LABS_SEED"] == "7"
+
+
 @pytest.mark.slow
 def test_a_fault_that_kills_its_kernel_loses_its_tests(forked):
     branch = forked.branches["kills-kernel"]
