@@ -4,8 +4,8 @@ Two kinds of rows are recorded while the suite runs (one JSON file per process, 
 
 * notebook rows (``table="notebook"``): one notebook run: wall and CPU seconds, the same in reference
   seconds, its slowest cell, points earned;
-* test rows (``table="test"``): every test's wall and CPU seconds (its own process and the kernels,
-  graders and sandboxes it waited for), with the lab it belongs to and the kind of check.
+* test rows (``table="test"``): every test's wall and CPU seconds (its own process and every process it
+  started: kernels, graders, sandboxes; see :class:`TreeCpu`), with the lab it belongs to and the kind of check.
 
 **Budgets are in reference seconds.** Machines differ and are noisy, and a test may fail only for a
 reason that is the code's fault. So a notebook's budget is checked on the kernel's CPU seconds (what
