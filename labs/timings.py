@@ -202,7 +202,7 @@ def cost_table(tests: list[dict], wall_seconds: float | None, workers: int) -> l
     if wall_seconds:
         projected = shared + ELEVEN_LABS * average
         # Wall time scales with CPU time at the parallel efficiency this run reached.
-        efficiency = total / (wall_seconds * workers) if wall_seconds and total else 1.0
+        efficiency = total / (wall_seconds * workers) if total else 1.0
         lines.append(f"Whole test session: {wall_seconds:.0f} s wall on {workers} workers "
                      f"({100 * efficiency:.0f} % of the cores busy).")
         lines.append(f"Projected for {ELEVEN_LABS} labs at this per-lab cost: {projected:.0f} CPU s, "

@@ -108,7 +108,8 @@ def test_solution_full_marks_within_budget(lab, path, record_timing):
     run = measured.result.run
     assert run.max_score > 0, f"{path.name} has no autograded points"
     assert run.score == run.max_score, f"{path.name}: model solution earned {run.score}/{run.max_score}\n{run.failures()}"
-    assert not measured.budget_problems(path.name), measured.budget_problems(path.name)
+    problems = measured.budget_problems(path.name)
+    assert not problems, problems
 
 
 @pytest.mark.parametrize(("lab", "path", "fault"), _fault_params())
@@ -146,4 +147,5 @@ def test_solution_at_another_seed(lab, path, seed, record_timing):
         f"{path.name} with LABS_SEED={value} (reproduce: LABS_FRESH_SEED={value}): "
         f"{run.score}/{run.max_score}\n{run.failures()}"
     )
-    assert not measured.budget_problems(path.name), measured.budget_problems(path.name) + [f"LABS_SEED={value}"]
+    problems = measured.budget_problems(path.name)
+    assert not problems, problems + [f"LABS_SEED={value}"]
