@@ -15,14 +15,23 @@ setup: $(STAMP)
 # Debian packages: the data the course reads, and bubblewrap, the grading sandbox.
 # Installed when run as root; otherwise labs.data downloads the data, and grading needs bwrap installed.
 DEBIAN_PACKAGES := dataset-fashion-mnist bubblewrap
+# R data packages (lab 7's texts and reviews): installing them would pull in R, so their files are
+# unpacked (dpkg-deb -x) where labs.data looks for them, and read without R.
+DEBIAN_UNPACKED_PACKAGES := r-cran-janeaustenr r-cran-modeldata
+DEBIAN_UNPACKED_ROOT := /usr/local/share/comp6248/debian
 system-packages:
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-		if [ -n "$$missing" ]; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-		fi; \
+		unpack=""; for p in $(DEBIAN_UNPACKED_PACKAGES); do [ -d $(DEBIAN_UNPACKED_ROOT)/$$p ] || unpack="$$unpack $$p"; done; \
+		if [ -n "$$missing$$unpack" ]; then apt-get update -qq; fi; \
+		if [ -n "$$missing" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi; \
+		for p in $$unpack; do \
+			work=$$(mktemp -d) && chmod 755 $$work && (cd $$work && apt-get download -qq $$p 2>/dev/null) && \
+			mkdir -p $(DEBIAN_UNPACKED_ROOT) && dpkg-deb -x $$work/$$p_*.deb $$work/unpacked && \
+			mv $$work/unpacked $(DEBIAN_UNPACKED_ROOT)/$$p; rm -rf $$work; \
+		done; \
 	else \
-		echo "not root: skipping apt-get install $(DEBIAN_PACKAGES) (install them yourself to grade)"; \
+		echo "not root: skipping apt-get install $(DEBIAN_PACKAGES) and unpacking $(DEBIAN_UNPACKED_PACKAGES) (labs.data downloads them)"; \
 	fi
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml

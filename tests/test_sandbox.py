@@ -42,6 +42,21 @@ def test_without_root_the_user_namespace_is_used(tmp_path):
     assert "--unshare-user" in command and not any(a.startswith("--reuid") for a in command)
 
 
+def test_kernels_read_the_hosts_data_cache(tmp_path, monkeypatch):
+    """HOME is /tmp inside the sandbox: LABS_DATA must point the kernel at the cache that is bound read-only."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    monkeypatch.setenv("LABS_DATA", str(cache))
+    command = sandbox.bwrap_command(_settings(tmp_path, uid=61234), str(tmp_path), str(tmp_path / "c"), ["true"])
+    joined = " ".join(command)
+    assert f"--ro-bind {cache} {cache}" in joined and f"--setenv LABS_DATA {cache}" in joined
+    monkeypatch.setenv("LABS_DATA", str(tmp_path / "absent"))  # no cache: nothing bound, nothing pointed at
+    other = tmp_path / "other"
+    other.mkdir()
+    command = sandbox.bwrap_command(_settings(other, uid=61234), str(other), str(other / "c"), ["true"])
+    assert "LABS_DATA" not in command
+
+
 def test_settings_round_trip_through_the_environment(tmp_path):
     settings = _settings(tmp_path, uid=61000)
     assert Settings.from_env(settings.to_env()) == settings
