@@ -94,9 +94,10 @@ def cmd_data(args, root: Path) -> int:
 
     names = args.names or sorted(data.REGISTRY)
     if args.action == "list":
+        width = max(map(len, names))
         for name in names:
             d = data.get(name)
-            print(f"{name:<14} {data.status(name):<40} {d.description} [{d.licence}]")
+            print(f"{name:<{width}} {data.status(name):<40} {d.description} [{d.licence}]")
         return 0
     if args.action == "fetch":
         for name in names:
