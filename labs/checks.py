@@ -132,11 +132,23 @@ def _resolve(dotted: str):
     raise ValueError(f"cannot import {dotted!r}")
 
 
-def _raising_code(message: str, original):
-    """A code object with the same signature shape as ``original`` that raises AssertionError(message)."""
+# The forbid() blocks now running, innermost last: each collects the refusals made while it runs.
+_REFUSALS: list[list[str]] = []
+
+
+def _refused(message: str) -> ForbiddenCall:
+    """Record a refused call with the innermost forbid() block (even if the caller swallows the error)."""
+    if _REFUSALS:
+        _REFUSALS[-1].append(message)
+    return ForbiddenCall(message)
+
+
+def _raising_code(message: str):
+    """A code object that raises ForbiddenCall(message) through this module, whatever globals it runs with."""
     namespace: dict = {}
-    exec(f"def _forbidden(*args, **kwargs):\n    raise AssertionError({message!r})\n", {}, namespace)
-    return namespace["_forbidden"].__code__.replace(co_name=original.co_name, co_freevars=original.co_freevars)
+    exec(f"def _forbidden(*args, **kwargs):\n    raise __import__('labs.checks', fromlist=['_refused'])._refused({message!r})\n",
+         {}, namespace)
+    return namespace["_forbidden"].__code__
 
 
 @contextlib.contextmanager
@@ -146,11 +158,14 @@ def forbid(*names: str, exercise: str = "this exercise"):
     ``names`` are dotted paths (``"torch.nn.functional.cosine_similarity"``, ``"torch.cdist"``). Every way of
     reaching them is caught: an import under another name or through a module alias, the method form of
     a torch function (forbidding ``torch.softmax`` forbids ``x.softmax(-1)`` too), and a module whose forward
-    calls them (``nn.CosineSimilarity`` calls ``F.cosine_similarity``). A library function that calls a forbidden
-    one internally is not seen (``F.softmax`` reaches ``Tensor.softmax`` inside torch): list such wrappers too. Torch functions are caught by a
-    ``TorchFunctionMode`` (it sees every call to a torch operation, whatever name it was reached by); plain
-    Python functions have their code swapped for the duration, so that every reference to them fails.
-    The error is raised again on leaving the block, even if the student's code swallowed it.
+    calls them (``nn.CosineSimilarity`` calls ``F.cosine_similarity``). A library function that calls a
+    forbidden one internally is not seen (``F.softmax`` reaches ``Tensor.softmax`` inside torch): list such
+    wrappers too.
+
+    Torch functions are caught by a ``TorchFunctionMode`` (it sees every call to a torch operation, whatever
+    name it was reached by); plain Python functions without a closure have their code swapped for the
+    duration, so that every reference to them fails; anything else is replaced where it lives. A refused
+    call is reported again on leaving the block, even if the student's code swallowed the error.
     """
     import torch
     from torch.overrides import TorchFunctionMode
@@ -160,7 +175,7 @@ def forbid(*names: str, exercise: str = "this exercise"):
     attribute_patches: list[tuple[object, str, object]] = []
     for name in names:
         target = _resolve(name)
-        if isinstance(target, types.FunctionType):
+        if isinstance(target, types.FunctionType) and not target.__code__.co_freevars:
             python_targets[target] = name
         elif isinstance(target, types.BuiltinFunctionType | types.MethodDescriptorType | types.WrapperDescriptorType) \
                 or name.startswith("torch."):
@@ -168,44 +183,41 @@ def forbid(*names: str, exercise: str = "this exercise"):
             method = getattr(torch.Tensor, getattr(target, "__name__", ""), None)
             if method is not None and name.startswith("torch.") and not name.startswith("torch.Tensor."):
                 torch_targets.setdefault(method, f"{name} (as a method)")
-        else:  # another kind of callable (a NumPy dispatcher, ...): replace it where it lives
+        else:  # another kind of callable (a NumPy dispatcher, a closure): replace it where it lives
             module_name, _, attribute = name.rpartition(".")
             attribute_patches.append((_resolve(module_name), attribute, target))
-    calls: list[str] = []
 
-    def refuse(name: str):
-        message = f"{exercise}: the exercise asks you not to call {name}; write that step yourself"
-        calls.append(message)
-        return ForbiddenCall(message)
+    def message(name: str) -> str:
+        return f"{exercise}: the exercise asks you not to call {name}; write that step yourself"
 
     class Refuse(TorchFunctionMode):
         def __torch_function__(self, func, types_, args=(), kwargs=None):
             name = torch_targets.get(func)
             if name is not None:
-                raise refuse(name)
+                raise _refused(message(name))
             return func(*args, **(kwargs or {}))
 
+    calls: list[str] = []
     saved_code = {function: function.__code__ for function in python_targets}
-    saved_attributes = [(owner, attribute, original) for owner, attribute, original in attribute_patches]
+    _REFUSALS.append(calls)
     try:
         for function, name in python_targets.items():
-            function.__code__ = _raising_code(f"{exercise}: the exercise asks you not to call {name}; write that step yourself",
-                                              function.__code__)
-        for owner, attribute, original in attribute_patches:
-            def stand_in(*args, _name=f"{owner.__name__}.{attribute}", **kwargs):
-                raise refuse(_name)
+            function.__code__ = _raising_code(message(name))
+        for owner, attribute, _ in attribute_patches:
+            def stand_in(*args, _message=message(_name_of(owner, attribute)), **kwargs):
+                raise _refused(_message)
             setattr(owner, attribute, stand_in)
-        try:
-            with Refuse():
-                yield
-        except AssertionError as error:
-            if str(error).startswith(f"{exercise}: the exercise asks you not to call") and not isinstance(error, ForbiddenCall):
-                raise ForbiddenCall(str(error)) from None
-            raise
+        with Refuse():
+            yield
     finally:
+        del _REFUSALS[next(i for i in reversed(range(len(_REFUSALS))) if _REFUSALS[i] is calls)]
         for function, code in saved_code.items():
             function.__code__ = code
-        for owner, attribute, original in saved_attributes:
+        for owner, attribute, original in attribute_patches:
             setattr(owner, attribute, original)
     if calls:
         raise ForbiddenCall(calls[0])
+
+
+def _name_of(owner, attribute: str) -> str:
+    return f"{getattr(owner, '__name__', type(owner).__name__)}.{attribute}"

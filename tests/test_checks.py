@@ -115,3 +115,22 @@ def test_forbid_lets_everything_else_through_and_sees_swallowed_calls():
     with pytest.raises(ForbiddenCall, match="torch.softmax"):
         with forbid("torch.softmax", exercise="softmax"):
             sneaky(z)
+
+    def swallows_padding(seqs):
+        try:
+            return torch.nn.utils.rnn.pad_sequence(seqs)
+        except Exception:
+            return None
+
+    with pytest.raises(ForbiddenCall, match="pad_sequence"):  # a Python function, its error swallowed
+        with forbid("torch.nn.utils.rnn.pad_sequence", exercise="pad"):
+            swallows_padding([z[0], z[1]])
+    with forbid("torch.cdist", exercise="outer"):  # nested blocks: each reports its own refusals only
+        with pytest.raises(ForbiddenCall, match="inner"):
+            with forbid("torch.softmax", exercise="inner"):
+                sneaky(z)
+        assert sneaky(z) is not None  # softmax is allowed again once the inner block has ended
+    with pytest.raises(ForbiddenCall, match="outer"):
+        with forbid("torch.cdist", exercise="outer"):
+            with forbid("torch.softmax", exercise="inner"):
+                torch.cdist(z, z)
