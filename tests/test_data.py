@@ -354,3 +354,11 @@ def test_a_corrupt_r_index_is_a_clear_error(tmp_path):
     (tmp_path / "Rdata.rdb").write_bytes(b"")
     with pytest.raises(RDataError, match="Rdata.rdx: not a serialised R object"):
         read_object(tmp_path / "Rdata.rdx", tmp_path / "Rdata.rdb", "emma")
+
+
+def test_setup_unpacks_the_r_data_where_labs_data_looks():
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    assert f"DEBIAN_UNPACKED_ROOT := {data.DEBIAN_UNPACKED}\n" in makefile
+    for name in ("jane-austen", "food-reviews"):
+        package = data.get(name).archive.name.split("_")[0]
+        assert package in makefile.split("DEBIAN_UNPACKED_PACKAGES :=")[1].splitlines()[0]
