@@ -129,6 +129,10 @@ FAULTS += [
     Fault("pca-returns-u", PCA, PCA_T, replace=(("    _, _, Vh = torch.linalg.svd(centred, full_matrices=False)\n    return centred @ Vh[:k].T",
                                                 "    U, _, _ = torch.linalg.svd(centred, full_matrices=False)\n    return U[:, :k]"),),
           why="U without the singular values"),
+    Fault("pca-calls-pca-lowrank", PCA, PCA_T,
+          replace=(("    _, _, Vh = torch.linalg.svd(centred, full_matrices=False)\n    return centred @ Vh[:k].T",
+                    "    _, _, V = torch.pca_lowrank(X, q=k, center=True)\n    return centred @ V[:, :k]"),),
+          why="calls the forbidden torch.pca_lowrank"),
     # pad_sequences
     Fault("pad-calls-pad-sequence", PAD, PAD_T,
           source='''def pad_sequences(seqs, pad_value=0):
