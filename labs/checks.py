@@ -109,6 +109,53 @@ def assert_no_loops(function: Callable) -> None:
     print(f"{function.__name__}: no Python loops (ok)")
 
 
+def assert_trainable(model: torch.nn.Module, loss_of: Callable[[torch.nn.Module], torch.Tensor], name: str) -> None:
+    """Training ``model`` can work: the loss reaches every parameter, and one small gradient step lowers it.
+
+    ``loss_of(model)`` returns a scalar loss of the model on a fixed batch (it must be deterministic: seed
+    any noise it draws). The check runs on a copy, so ``model`` is left as it was. It catches a forward pass
+    that cuts the graph (``.detach()``, ``.item()``, ``torch.no_grad()``, a tensor rebuilt from numbers),
+    parameters the forward pass never uses, and layers kept in a plain list instead of an ``nn.ModuleList``.
+    """
+    import copy
+
+    trial = copy.deepcopy(model)
+    parameters = dict(trial.named_parameters())
+    if not parameters:
+        raise AssertionError(f"{name}: the model has no parameters (layers kept in a plain list or dict are not "
+                             "registered: use nn.ModuleList / nn.ModuleDict or attributes)")
+    loss = loss_of(trial)
+    if not isinstance(loss, torch.Tensor) or loss.dim() != 0:
+        raise AssertionError(f"{name}: the loss must be a scalar tensor")
+    if not loss.requires_grad:
+        raise AssertionError(f"{name}: the loss does not depend on any parameter: the forward pass cuts the graph "
+                             "(.detach(), .item(), torch.no_grad() or a tensor rebuilt from numbers)")
+    trial.zero_grad()
+    loss.backward()
+    unreached = [n for n, p in parameters.items() if p.requires_grad and (p.grad is None or not bool(p.grad.abs().sum() > 0))]
+    if unreached:
+        raise AssertionError(f"{name}: no gradient reaches {', '.join(unreached[:4])}"
+                             f"{' ...' if len(unreached) > 4 else ''}: the forward pass does not use them or cuts the graph")
+    if not all(bool(torch.isfinite(p.grad).all()) for p in parameters.values() if p.grad is not None):
+        raise AssertionError(f"{name}: some gradients are inf or nan")
+    before = float(loss.detach())
+    state = {n: p.detach().clone() for n, p in parameters.items()}
+    grads = {n: p.grad.detach().clone() for n, p in parameters.items() if p.grad is not None}
+    scale = max(float(g.abs().max()) for g in grads.values())
+    after = before
+    for lr in (1e-2, 1e-3, 1e-4, 1e-5):  # a small enough step along minus the gradient lowers a smooth loss
+        with torch.no_grad():
+            for n, p in parameters.items():
+                p.copy_(state[n] - lr / scale * grads[n] if n in grads else state[n])
+            after = float(loss_of(trial))
+        if after < before:
+            break
+    if not after < before:
+        raise AssertionError(f"{name}: a small gradient step does not lower the loss ({before:.6g} -> {after:.6g})")
+    print(f"{name}: gradients reach all {len(parameters)} parameter tensors; one step lowers the loss "
+          f"{before:.4g} -> {after:.4g} (ok)")
+
+
 # ----------------------------------------------------------------------------- forbidden calls
 
 

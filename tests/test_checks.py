@@ -134,3 +134,84 @@ def test_forbid_lets_everything_else_through_and_sees_swallowed_calls():
         with forbid("torch.cdist", exercise="outer"):
             with forbid("torch.softmax", exercise="inner"):
                 torch.cdist(z, z)
+
+
+def _mse_of(x, y):
+    return lambda model: torch.nn.functional.mse_loss(model(x), y)
+
+
+def test_assert_trainable_passes_a_working_model_and_leaves_it_unchanged(capsys):
+    from labs.checks import assert_trainable
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    before = [p.detach().clone() for p in model.parameters()]
+    x, y = torch.randn(16, 4), torch.randn(16, 2)
+    assert assert_trainable(model, _mse_of(x, y), "mlp") is None
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    assert all(p.grad is None for p in model.parameters())
+    assert "mlp: gradients reach all 4 parameter tensors" in capsys.readouterr().out
+
+
+def test_assert_trainable_catches_a_cut_graph_unused_parameters_and_unregistered_layers():
+    from labs.checks import assert_trainable
+
+    x, y = torch.randn(16, 4), torch.randn(16, 2)
+
+    class Detached(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.first, self.second = torch.nn.Linear(4, 8), torch.nn.Linear(8, 2)
+
+        def forward(self, x):
+            return self.second(self.first(x).detach().relu())
+
+    class Frozen(Detached):
+        def forward(self, x):
+            return self.second(self.first(x).relu()).detach()
+
+    class Unused(Detached):
+        def forward(self, x):
+            return torch.zeros(len(x), 8) @ torch.ones(8, 2) + self.first(x)[:, :2]
+
+    class Listed(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = [torch.nn.Linear(4, 2)]
+
+        def forward(self, x):
+            return self.layers[0](x)
+
+    with pytest.raises(AssertionError, match=r"no gradient reaches first\.weight, first\.bias"):
+        assert_trainable(Detached(), _mse_of(x, y), "detached")
+    with pytest.raises(AssertionError, match="cuts the graph"):
+        assert_trainable(Frozen(), _mse_of(x, y), "frozen")
+    with pytest.raises(AssertionError, match=r"no gradient reaches second\.weight, second\.bias"):
+        assert_trainable(Unused(), _mse_of(x, y), "unused")
+    with pytest.raises(AssertionError, match="no parameters"):
+        assert_trainable(Listed(), _mse_of(x, y), "listed")
+
+
+def test_assert_trainable_catches_a_loss_that_rises_along_its_gradient():
+    from labs.checks import assert_trainable
+
+    class Upside(torch.nn.Module):  # its output's gradient is computed for the opposite sign
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.ones(3))
+
+        def forward(self, x):
+            return _Flip.apply(x * self.w)
+
+    class _Flip(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.clone()
+
+        @staticmethod
+        def backward(ctx, grad):
+            return -grad
+
+    x = torch.ones(5, 3)
+    with pytest.raises(AssertionError, match="does not lower the loss"):
+        assert_trainable(Upside(), lambda m: (m(x) ** 2).sum(), "upside")

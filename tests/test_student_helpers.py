@@ -89,3 +89,93 @@ def test_length_batches_cover_every_index_once_and_pad_little():
     random_spread = np.mean([float(lengths[b].max() - lengths[b].min())
                              for b in torch.randperm(1000, generator=torch.Generator().manual_seed(2)).split(32)])
     assert spread < random_spread / 4  # bucketing: batches of similar lengths
+
+
+# ----------------------------------------------------------------------------- lab 8: labs.generative
+
+
+class _Recorder(torch.nn.Module):
+    """Outputs a learnable constant image and records the inputs it was given."""
+
+    def __init__(self, pixels):
+        super().__init__()
+        self.constant = torch.nn.Parameter(torch.full((pixels,), 0.5))
+        self.inputs = []
+
+    def forward(self, x):
+        self.inputs.append(x.detach().clone())
+        return self.constant.expand(len(x), -1)
+
+
+def test_train_autoencoder_fits_the_clean_batch_and_corrupts_only_the_inputs():
+    from labs import generative
+
+    images = torch.zeros(50, 6)
+    clean = _Recorder(6)
+    losses = generative.train_autoencoder(clean, images, steps=300, batch_size=10, lr=0.05, seed=1)
+    assert len(losses) == 300 and losses[-1] < 1e-4 < losses[0]
+    assert all(torch.equal(x, torch.zeros(10, 6)) for x in clean.inputs)
+    assert not clean.training  # left in eval mode
+    noisy = _Recorder(6)
+    generative.train_autoencoder(noisy, images, steps=300, batch_size=10, lr=0.05, noise_std=0.5, seed=1)
+    seen = torch.cat(noisy.inputs)
+    # Clamped noise on black pixels: never negative, mean 0.5 / sqrt(2 pi) = 0.199 (18,000 values: s.e. 2.2e-3).
+    assert float(seen.min()) == 0.0 and float(seen.max()) <= 1.0
+    assert abs(float(seen.mean()) - 0.5 / (2 * torch.pi) ** 0.5) < 0.012
+    # The target is the clean batch: the constant output goes to 0, not to the noisy inputs' mean.
+    assert float(noisy.constant.abs().max()) < 0.05
+    again = _Recorder(6)
+    generative.train_autoencoder(again, images, steps=300, batch_size=10, lr=0.05, noise_std=0.5, seed=1)
+    assert torch.equal(torch.cat(again.inputs), seen)  # the seed fixes batches and noise
+
+
+class _TinyVae(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder, self.decoder = torch.nn.Linear(8, 4), torch.nn.Linear(2, 8)
+
+    def encode(self, x):
+        return self.encoder(x).chunk(2, dim=1)
+
+    def decode(self, z):
+        return self.decoder(z)
+
+
+def test_train_vae_minimises_the_negative_elbo_and_beta_weights_the_kl_term():
+    from labs import generative
+
+    torch.manual_seed(0)
+    images = (torch.rand(200, 8) < torch.linspace(0.1, 0.9, 8)).float()
+    model = _TinyVae()
+    losses = generative.train_vae(model, images, steps=400, batch_size=50, lr=0.02, seed=0)
+    assert len(losses) == 400 and sum(losses[-20:]) / 20 < sum(losses[:20]) / 20 - 0.5
+    # Reference negative ELBO with the same draw: BCE summed over pixels plus the closed-form KL, averaged.
+    x = images[:7]
+    generator = torch.Generator().manual_seed(3)
+    mu, logvar = model.encode(x)
+    z = mu + torch.exp(0.5 * logvar) * torch.randn(mu.shape, generator=torch.Generator().manual_seed(3))
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(model.decode(z), x, reduction="none").sum(1)
+    kl = 0.5 * (mu ** 2 + logvar.exp() - 1 - logvar).sum(1)
+    assert torch.allclose(generative._negative_elbo(model, x, 1.0, generator), (bce + kl).mean())
+    assert torch.allclose(generative._negative_elbo(model, x, 0.0, torch.Generator().manual_seed(3)), bce.mean())
+    # Without the KL term nothing holds the codes near the origin: they spread further than the VAE's.
+    torch.manual_seed(0)
+    free = _TinyVae()
+    generative.train_vae(free, images, steps=400, batch_size=50, lr=0.02, beta=0.0, seed=0)
+    with torch.no_grad():
+        assert float(free.encode(images)[1].mean()) < float(model.encode(images)[1].mean())  # variances shrink without KL
+
+
+@pytest.mark.skipif(not FASHION.is_dir(), reason="Debian package dataset-fashion-mnist not installed")
+def test_fashion_mnist_vectors_are_a_reproducible_sample_in_the_unit_range():
+    from labs import generative
+
+    x, y = generative.fashion_mnist_vectors("test", 300, seed=4)
+    assert x.shape == (300, 784) and x.dtype == torch.float32 and y.dtype == torch.int64
+    assert float(x.min()) == 0.0 and float(x.max()) == 1.0 and set(y.tolist()) == set(range(10))
+    x2, y2 = generative.fashion_mnist_vectors("test", 300, seed=4)
+    x3, _ = generative.fashion_mnist_vectors("test", 300, seed=5)
+    assert torch.equal(x, x2) and torch.equal(y, y2) and not torch.equal(x, x3)
+    assert generative.as_images(x[:2]).shape == (2, 28, 28)
+    with pytest.raises(ValueError, match="between 1 and 10000"):
+        generative.fashion_mnist_vectors("test", 10_001)
