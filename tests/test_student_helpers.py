@@ -179,3 +179,72 @@ def test_fashion_mnist_vectors_are_a_reproducible_sample_in_the_unit_range():
     assert generative.as_images(x[:2]).shape == (2, 28, 28)
     with pytest.raises(ValueError, match="between 1 and 10000"):
         generative.fashion_mnist_vectors("test", 10_001)
+
+
+# ----------------------------------------------------------------------------- lab 8: labs.gans
+
+
+def test_ring_of_gaussians_is_an_equal_mixture_around_the_ring():
+    from labs import gans
+
+    centres = gans.ring_centres(8, 2.0)
+    assert torch.allclose(centres.norm(dim=1), torch.full((8,), 2.0)) and torch.allclose(centres[0], torch.tensor([2.0, 0.0]))
+    assert torch.allclose(centres[2], torch.tensor([0.0, 2.0]), atol=1e-6)
+    points = gans.ring_of_gaussians(40_000, torch.Generator().manual_seed(0), std=0.05)
+    nearest = torch.cdist(points, centres).argmin(dim=1)
+    offsets = points - centres[nearest]
+    counts = torch.bincount(nearest, minlength=8).float()
+    # Each mode holds 1/8 of the points (binomial s.e. 66 of 5,000); offsets are N(0, 0.05^2) in each coordinate.
+    assert float((counts - 5000).abs().max()) < 5 * 66
+    assert abs(float(offsets.std()) - 0.05) < 0.002 and float(offsets.mean().abs()) < 0.002
+    again = gans.ring_of_gaussians(40_000, torch.Generator().manual_seed(0), std=0.05)
+    assert torch.equal(points, again)
+
+
+def _tiny_gan():
+    torch.manual_seed(3)
+    return torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2)), \
+        torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+
+
+def test_train_gan_takes_the_reference_steps():
+    from labs import gans
+
+    G, D = _tiny_gan()
+    G_ref, D_ref = _tiny_gan()
+    history = gans.train_gan(G, D, gans.ring_of_gaussians, steps=3, batch_size=16, z_dim=2, lr=1e-2, seed=5)
+    # The same three steps written out: D on real and detached fakes, then G through the updated D, same z.
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    generator = torch.Generator().manual_seed(5)
+    opt_G = torch.optim.Adam(G_ref.parameters(), lr=1e-2, betas=(0.5, 0.999))
+    opt_D = torch.optim.Adam(D_ref.parameters(), lr=1e-2, betas=(0.5, 0.999))
+    for step in range(3):
+        real = gans.ring_of_gaussians(16, generator)
+        z = torch.randn(16, 2, generator=generator)
+        fake = G_ref(z)
+        d_loss = bce(D_ref(real), torch.ones(16, 1)) + bce(D_ref(fake.detach()), torch.zeros(16, 1))
+        opt_D.zero_grad(); d_loss.backward(); opt_D.step()
+        g_loss = bce(D_ref(fake), torch.ones(16, 1))
+        opt_G.zero_grad(); g_loss.backward(); opt_G.step()
+        assert history["d_loss"][step] == pytest.approx(float(d_loss), abs=1e-6)
+        assert history["g_loss"][step] == pytest.approx(float(g_loss), abs=1e-6)
+    for a, b in zip([*G.parameters(), *D.parameters()], [*G_ref.parameters(), *D_ref.parameters()]):
+        assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_train_gan_resumed_is_the_same_run_as_one_call():
+    from labs import gans
+
+    G, D = _tiny_gan()
+    whole = gans.train_gan(G, D, gans.ring_of_gaussians, steps=6, batch_size=16, z_dim=2, lr=1e-2, seed=7,
+                           snapshot_every=2, n_snapshot=10)
+    G2, D2 = _tiny_gan()
+    split = gans.train_gan(G2, D2, gans.ring_of_gaussians, steps=4, batch_size=16, z_dim=2, lr=1e-2, seed=7,
+                           snapshot_every=2, n_snapshot=10)
+    assert split["steps"] == 4
+    resumed = gans.train_gan(G2, D2, gans.ring_of_gaussians, steps=2, batch_size=16, z_dim=2, snapshot_every=2, resume=split)
+    assert resumed is split and split["steps"] == 6
+    assert split["d_loss"] == whole["d_loss"] and split["g_loss"] == whole["g_loss"]
+    assert [s for s, _ in split["snapshots"]] == [0, 2, 4, 6] == [s for s, _ in whole["snapshots"]]
+    assert all(torch.equal(a, b) for (_, a), (_, b) in zip(split["snapshots"], whole["snapshots"]))
+    assert all(torch.equal(a, b) for a, b in zip([*G.parameters(), *D.parameters()], [*G2.parameters(), *D2.parameters()]))

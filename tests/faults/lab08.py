@@ -132,3 +132,157 @@ FAULTS += [
                                                     "return self.decode(reparameterise(mu, logvar, generator).detach()), mu, logvar"),),
           why="cuts the graph at the code: the encoder learns only from the KL term"),
 ]
+
+# Notebook 3: GANs
+DLOSS, DLOSS_T = "lab08-discriminator-loss", ("lab08-discriminator-loss-tests",)
+GLOSS, GLOSS_T = "lab08-generator-loss", ("lab08-generator-loss-tests",)
+STEP, STEP_T = "lab08-gan-step", ("lab08-gan-step-tests",)
+COVER, COVER_T = "lab08-mode-coverage", ("lab08-mode-coverage-tests",)
+RING, RING_T = "lab08-make-ring-gan", ("lab08-make-ring-gan-tests",)
+RING_Q = ("lab08-ring-gan-quality",)
+IMAGE, IMAGE_T = "lab08-make-image-gan", ("lab08-make-image-gan-tests",)
+IMAGE_Q = ("lab08-image-gan-quality",)
+QUALITY, QUALITY_T = "lab08-sample-quality", ("lab08-sample-quality-tests",)
+
+D_RETURN = "return softplus(-real_logits).mean() + softplus(fake_logits).mean()"
+D_SOFTPLUS = "return x.clamp_min(0) + torch.log1p(torch.exp(-x.abs()))"
+G_RETURN = "return (x.clamp_min(0) + torch.log1p(torch.exp(-x.abs()))).mean()"
+
+FAULTS += [
+    # discriminator_loss
+    Fault("d-loss-naive-log-sigmoid", DLOSS, DLOSS_T,
+          source='''def discriminator_loss(real_logits, fake_logits):
+    return -(torch.log(torch.sigmoid(real_logits)).mean() + torch.log(1 - torch.sigmoid(fake_logits)).mean())
+''', why="log of the sigmoid: -inf (and nan gradients) for confident logits"),
+    Fault("d-loss-swapped-labels", DLOSS, DLOSS_T,
+          replace=((D_RETURN, "return softplus(real_logits).mean() + softplus(-fake_logits).mean()"),),
+          why="reals labelled 0 and fakes 1"),
+    Fault("d-loss-sum", DLOSS, DLOSS_T,
+          replace=((D_RETURN, "return softplus(-real_logits).sum() + softplus(fake_logits).sum()"),), why="sums instead of averaging"),
+    Fault("d-loss-joint-mean", DLOSS, DLOSS_T,
+          replace=((D_RETURN, "return 2 * torch.cat([softplus(-real_logits).flatten(), softplus(fake_logits).flatten()]).mean()"),),
+          why="one mean over both batches together: wrong when the batches differ in size"),
+    Fault("d-loss-calls-bce", DLOSS, DLOSS_T,
+          replace=((D_RETURN, "return (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))\n"
+                              "            + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))"),),
+          why="calls the forbidden F.binary_cross_entropy_with_logits"),
+    Fault("d-loss-calls-softplus", DLOSS, DLOSS_T,
+          replace=((D_RETURN, "return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()"),),
+          why="calls the forbidden F.softplus"),
+    Fault("d-loss-log1p-exp-overflow", DLOSS, DLOSS_T,
+          replace=((D_SOFTPLUS, "return torch.log1p(torch.exp(x))"),), why="log(1 + e^x) overflows for large x"),
+    Fault("d-loss-no-abs", DLOSS, DLOSS_T,
+          replace=((D_SOFTPLUS, "return x.clamp_min(0) + torch.log1p(torch.exp(-x))"),), why="forgets the absolute value"),
+    Fault("d-loss-log-not-log1p", DLOSS, DLOSS_T,
+          replace=((D_SOFTPLUS, "return x.clamp_min(0) + torch.log(1 + torch.exp(-x.abs()))"),),
+          why="log(1 + tiny) loses the tiny part"),
+    # generator_loss
+    Fault("g-loss-saturating", GLOSS, GLOSS_T,
+          replace=(("x = -fake_logits", "x = fake_logits"), (G_RETURN, "return -(x.clamp_min(0) + torch.log1p(torch.exp(-x.abs()))).mean()")),
+          why="the minimax loss log(1 - sigmoid(f)), which saturates"),
+    Fault("g-loss-wrong-label", GLOSS, GLOSS_T, replace=(("x = -fake_logits", "x = fake_logits"),),
+          why="-log(1 - sigmoid(f)): the discriminator's loss on fakes"),
+    Fault("g-loss-naive", GLOSS, GLOSS_T,
+          source='''def generator_loss(fake_logits):
+    return -torch.log(torch.sigmoid(fake_logits)).mean()
+''', why="log of the sigmoid: inf for confidently rejected fakes"),
+    Fault("g-loss-sum", GLOSS, GLOSS_T,
+          replace=((G_RETURN, "return (x.clamp_min(0) + torch.log1p(torch.exp(-x.abs()))).sum()"),), why="sum instead of mean"),
+    Fault("g-loss-calls-logsigmoid", GLOSS, GLOSS_T,
+          replace=((G_RETURN, "return -F.logsigmoid(fake_logits).mean()"),), why="calls the forbidden F.logsigmoid"),
+    Fault("g-loss-log-not-log1p", GLOSS, GLOSS_T,
+          replace=((G_RETURN, "return (x.clamp_min(0) + torch.log(1 + torch.exp(-x.abs()))).mean()"),), why="loses precision"),
+    # gan_step
+    Fault("step-d-not-zeroed", STEP, STEP_T, replace=(("    opt_D.zero_grad()\n", ""),),
+          why="D's gradients from the generator's backward are used in the next D step"),
+    Fault("step-g-not-zeroed", STEP, STEP_T, replace=(("    opt_G.zero_grad()\n", ""),), why="G's gradients accumulate over steps"),
+    Fault("step-g-first", STEP, STEP_T,
+          source='''def gan_step(G, D, opt_G, opt_D, real, z, d_loss_fn, g_loss_fn):
+    fake = G(z)
+    g_loss = g_loss_fn(D(fake))
+    opt_G.zero_grad()
+    g_loss.backward()
+    opt_G.step()
+    d_loss = d_loss_fn(D(real), D(fake.detach()))
+    opt_D.zero_grad()
+    d_loss.backward()
+    opt_D.step()
+    return d_loss.item(), g_loss.item()
+''', why="updates G before D"),
+    Fault("step-stale-logits", STEP, STEP_T,
+          source='''def gan_step(G, D, opt_G, opt_D, real, z, d_loss_fn, g_loss_fn):
+    fake = G(z)
+    fake_logits = D(fake)
+    d_loss = d_loss_fn(D(real), D(fake.detach()))
+    opt_D.zero_grad()
+    d_loss.backward()
+    opt_D.step()
+    g_loss = g_loss_fn(fake_logits)
+    opt_G.zero_grad()
+    g_loss.backward()
+    opt_G.step()
+    return d_loss.item(), g_loss.item()
+''', why="the generator's loss from logits computed before D's update"),
+    Fault("step-real-fake-swapped", STEP, STEP_T, replace=(("d_loss_fn(D(real), D(fake.detach()))", "d_loss_fn(D(fake.detach()), D(real))"),),
+          why="passes the fakes as real"),
+    Fault("step-no-g-step", STEP, STEP_T, replace=(("    opt_G.step()\n", ""),), why="forgets to step the generator"),
+    Fault("step-wrong-optimiser", STEP, STEP_T, replace=(("    opt_D.step()\n", "    opt_G.step()\n"),),
+          why="steps G's optimiser after D's backward"),
+    Fault("step-not-detached", STEP, STEP_T, replace=(("D(fake.detach())", "D(fake)"),),
+          why="no detach: D's backward frees the generator's graph"),
+    Fault("step-delegates", STEP, STEP_T,
+          source='''def gan_step(G, D, opt_G, opt_D, real, z, d_loss_fn, g_loss_fn):
+    import labs.gans
+    history = labs.gans.train_gan(G, D, lambda n, g: real, steps=1, batch_size=len(real), z_dim=z.shape[1])
+    return history["d_loss"][0], history["g_loss"][0]
+''', why="calls the forbidden labs.gans.train_gan"),
+    # mode_coverage
+    Fault("coverage-counts-all", COVER, COVER_T, replace=(("torch.bincount(nearest[near]", "torch.bincount(nearest"),),
+          why="counts far samples towards their nearest mode"),
+    Fault("coverage-strict-count", COVER, COVER_T, replace=(("counts >= min_count", "counts > min_count"),),
+          why="a mode with exactly min_count samples is not counted"),
+    Fault("coverage-strict-radius", COVER, COVER_T, replace=(("distance <= radius", "distance < radius"),),
+          why="a sample exactly at the radius is not near"),
+    Fault("coverage-fraction-of-modes", COVER, COVER_T,
+          replace=(("float(near.float().mean())", "float((counts >= min_count).float().mean())"),),
+          why="returns the fraction of modes covered"),
+    Fault("coverage-squared-distance", COVER, COVER_T, replace=(("torch.cdist(samples, centres).min(dim=1)", "(torch.cdist(samples, centres) ** 2).min(dim=1)"),),
+          why="compares a squared distance with the radius"),
+    # make_ring_gan
+    Fault("ring-tanh-output", RING, RING_T, replace=(("nn.Linear(128, 2))", "nn.Linear(128, 2), nn.Tanh())"),),
+          why="tanh at the end: the ring at radius 2 is unreachable"),
+    Fault("ring-sigmoid-discriminator", RING, RING_T, replace=(("nn.Linear(128, 1))", "nn.Linear(128, 1), nn.Sigmoid())"),),
+          why="D returns a probability, not a logit"),
+    Fault("ring-two-outputs", RING, RING_T, replace=(("nn.Linear(128, 1))", "nn.Linear(128, 2))"),),
+          why="D returns two numbers per sample"),
+    Fault("ring-linear-generator", RING, RING_Q,
+          replace=(("nn.Linear(z_dim, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 2)",
+                    "nn.Linear(z_dim, 128), nn.Linear(128, 128), nn.Linear(128, 2)"),),
+          why="no non-linearity: G maps Gaussian noise to a Gaussian"),
+    Fault("ring-linear-discriminator", RING, RING_Q,
+          replace=(("D = nn.Sequential(nn.Linear(2, 128), nn.LeakyReLU(0.2), nn.Linear(128, 128), nn.LeakyReLU(0.2), nn.Linear(128, 1))",
+                    "D = nn.Sequential(nn.Linear(2, 1))"),),
+          why="a linear discriminator cannot see the modes"),
+    # make_image_gan
+    Fault("image-no-tanh", IMAGE, IMAGE_T, replace=(("nn.Linear(256, 784), nn.Tanh(),", "nn.Linear(256, 784),"),),
+          why="pixels unbounded"),
+    Fault("image-sigmoid-output", IMAGE, IMAGE_T + IMAGE_Q, replace=(("nn.Linear(256, 784), nn.Tanh(),", "nn.Linear(256, 784), nn.Sigmoid(),"),),
+          why="sigmoid: pixels in [0, 1] while the data are in [-1, 1]"),
+    Fault("image-flat-output", IMAGE, IMAGE_T, replace=(("nn.Tanh(), nn.Unflatten(1, (1, 28, 28)))", "nn.Tanh())"),),
+          why="G returns flat vectors (N, 784)"),
+    Fault("image-sigmoid-discriminator", IMAGE, IMAGE_T, replace=(("nn.Linear(128, 1))", "nn.Linear(128, 1), nn.Sigmoid())"),),
+          why="D returns a probability, not a logit"),
+    Fault("image-d-no-flatten", IMAGE, IMAGE_T, replace=(("nn.Flatten(), nn.Linear(784, 256)", "nn.Linear(784, 256)"),),
+          why="D applies a Linear layer to (N, 1, 28, 28) images without flattening them"),
+    # sample_quality
+    Fault("quality-strict-threshold", QUALITY, QUALITY_T, replace=(("top >= threshold", "top > threshold"),),
+          why="a probability exactly at the threshold is not confident"),
+    Fault("quality-all-classes", QUALITY, QUALITY_T, replace=(("torch.unique(predicted[confident])", "torch.unique(predicted)"),),
+          why="counts the classes of unconfident samples too"),
+    Fault("quality-count-not-fraction", QUALITY, QUALITY_T, replace=(("float(confident.float().mean())", "float(confident.sum())"),),
+          why="a count, not a fraction"),
+    Fault("quality-mean-top-probability", QUALITY, QUALITY_T, replace=(("float(confident.float().mean())", "float(top.mean())"),),
+          why="the mean top probability instead of the fraction above the threshold"),
+    Fault("quality-wrong-dim", QUALITY, QUALITY_T, replace=(("probabilities.max(dim=1)", "probabilities.max(dim=0)"),),
+          why="max over samples instead of classes"),
+]
