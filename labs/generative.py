@@ -36,13 +36,27 @@ def as_images(vectors: torch.Tensor) -> torch.Tensor:
     return vectors.detach().cpu().reshape(-1, IMAGE_SIDE, IMAGE_SIDE)
 
 
-def _batches(images: torch.Tensor, steps: int, batch_size: int, generator: torch.Generator):
+def _fit(model: torch.nn.Module, images: torch.Tensor, *, steps: int, batch_size: int, lr: float, seed: int,
+         batch_loss) -> list[float]:
+    """Adam on ``batch_loss(batch, generator, device)`` for ``steps`` random batches of ``images``; the losses.
+
+    One generator, seeded with ``seed``, draws the batches and any noise the loss needs, so a seed fixes the run.
+    The model is left in eval mode.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    device = next(model.parameters()).device
+    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    losses = []
     for _ in range(steps):
-        yield images[torch.randint(len(images), (batch_size,), generator=generator)]
-
-
-def _device_of(model: torch.nn.Module) -> torch.device:
-    return next(model.parameters()).device
+        batch = images[torch.randint(len(images), (batch_size,), generator=generator)]
+        loss = batch_loss(batch, generator, device)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        losses.append(loss.item())
+    model.eval()
+    return losses
 
 
 def train_autoencoder(model: torch.nn.Module, images: torch.Tensor, *, steps: int, batch_size: int = 128,
@@ -53,22 +67,13 @@ def train_autoencoder(model: torch.nn.Module, images: torch.Tensor, *, steps: in
     clean batch. With ``noise_std > 0`` the inputs are the batch with fresh Gaussian noise of that standard
     deviation, clamped to [0, 1]: a denoising autoencoder. The model is left in eval mode.
     """
-    generator = torch.Generator().manual_seed(seed)
-    device = _device_of(model)
-    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
-    model.train()
-    losses = []
-    for clean in _batches(images, steps, batch_size, generator):
+    def reconstruction_loss(clean, generator, device):
         inputs = clean
         if noise_std > 0:
             inputs = (clean + noise_std * torch.randn(clean.shape, generator=generator)).clamp(0.0, 1.0)
-        loss = F.mse_loss(model(inputs.to(device)), clean.to(device))
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
-        losses.append(loss.item())
-    model.eval()
-    return losses
+        return F.mse_loss(model(inputs.to(device)), clean.to(device))
+
+    return _fit(model, images, steps=steps, batch_size=batch_size, lr=lr, seed=seed, batch_loss=reconstruction_loss)
 
 
 def _negative_elbo(model: torch.nn.Module, x: torch.Tensor, beta: float, generator: torch.Generator) -> torch.Tensor:
@@ -90,16 +95,5 @@ def train_vae(model: torch.nn.Module, images: torch.Tensor, *, steps: int, batch
     image, drawn by reparameterisation) with the KL term weighted by ``beta`` (1 is the ELBO; 0 leaves an
     autoencoder with noise in its code). The model is left in eval mode.
     """
-    generator = torch.Generator().manual_seed(seed)
-    device = _device_of(model)
-    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
-    model.train()
-    losses = []
-    for x in _batches(images, steps, batch_size, generator):
-        loss = _negative_elbo(model, x.to(device), beta, generator)
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
-        losses.append(loss.item())
-    model.eval()
-    return losses
+    return _fit(model, images, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
+                batch_loss=lambda x, generator, device: _negative_elbo(model, x.to(device), beta, generator))
