@@ -1,14 +1,25 @@
-"""The student's Validate button (nbgrader's Validator) on release notebooks."""
+"""The student's Validate button (nbgrader's Validator) on release notebooks.
+
+The Validator runs each notebook as the course's grader would: the course's per-cell limit, stretched by the
+harness's factor (a student's laptop is not a CI machine running two test workers), and kernels with one BLAS
+and OpenMP thread. Without that, a cell that needs 5 s alone (lab07's LSTM training) took over nbgrader's
+default 30 s when its kernel's two threads spun against the other worker's, and Validate failed a correct
+answer: these tests check what Validate reports, not how fast a loaded machine is.
+"""
 
 from __future__ import annotations
 
+import os
 import re
+from unittest import mock
 
 import nbformat
 import pytest
 from nbgrader.validator import Validator
+from traitlets.config import Config
 
 from labs import execute, faults, submissions
+from labs.course import execution_settings
 from labs.paths import lab_notebooks
 from tests.conftest import LABS, ROOT
 
@@ -19,7 +30,12 @@ FIRST_NOTEBOOKS = [(lab, lab_notebooks(lab, ROOT, stage="release")[0].name) for 
 def _validate(nb, tmp_path):
     path = tmp_path / "submission.ipynb"
     nbformat.write(nb, str(path))
-    return Validator().validate(str(path))
+    config = Config()
+    timeout, extra_arguments = execution_settings(ROOT)
+    config.Execute.timeout = timeout * execute.HARNESS_TIMEOUT_FACTOR
+    config.Execute.extra_arguments = extra_arguments
+    with mock.patch.dict(os.environ, execute.PARALLEL_KERNEL_ENV):  # the kernel inherits this process's environment
+        return Validator(config=config).validate(str(path))
 
 
 @pytest.mark.parametrize(("lab", "name"), FIRST_NOTEBOOKS, ids=[f"{lab}/{name}" for lab, name in FIRST_NOTEBOOKS])
