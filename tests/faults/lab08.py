@@ -115,6 +115,19 @@ FAULTS += [
     Fault("vae-loss-arguments-swapped", LOSS, LOSS_T,
           replace=(('F.binary_cross_entropy_with_logits(x_logits, x, reduction="none")', 'F.binary_cross_entropy_with_logits(x, torch.sigmoid(x_logits), reduction="none")'),),
           why="images and predictions swapped"),
+    Fault("vae-loss-calls-training-loss", LOSS, LOSS_T,
+          source='''def vae_loss(x_logits, x, mu, logvar):
+    import labs.generative
+
+    class Fixed(nn.Module):  # hands the given logits and posterior to the training loop's own loss
+        def encode(self, _):
+            return mu, logvar
+
+        def decode(self, _):
+            return x_logits
+
+    return labs.generative._negative_elbo(Fixed(), x, 1.0, torch.Generator())
+''', why="delegates to the forbidden negative ELBO of labs.generative"),
     # VAE
     Fault("vae-sigmoid-decoder", VAE, VAE_T, replace=(("nn.Linear(hidden, 784))", "nn.Linear(hidden, 784), nn.Sigmoid())"),),
           why="the decoder returns probabilities, not logits"),
