@@ -248,3 +248,107 @@ def test_train_gan_resumed_is_the_same_run_as_one_call():
     assert [s for s, _ in split["snapshots"]] == [0, 2, 4, 6] == [s for s, _ in whole["snapshots"]]
     assert all(torch.equal(a, b) for (_, a), (_, b) in zip(split["snapshots"], whole["snapshots"]))
     assert all(torch.equal(a, b) for a, b in zip([*G.parameters(), *D.parameters()], [*G2.parameters(), *D2.parameters()]))
+
+
+# --- lab 9: labs.hyperparameters, labs.graphs, labs.sorting ---
+
+def test_polynomial_features_are_the_variables_then_every_product_once():
+    from labs.hyperparameters import polynomial_features
+    X = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 4.0]])
+    P = polynomial_features(X)
+    assert P.shape == (2, 3 + 6)
+    assert np.allclose(P[0], [1, 2, 3, 1, 2, 3, 4, 6, 9])
+    assert np.allclose(P[1, 3:], [0.25, -0.5, 2.0, 1.0, -4.0, 16.0])
+
+
+def test_diabetes_ridge_problem_is_a_standardised_reproducible_split():
+    from labs.hyperparameters import diabetes_ridge_problem
+    p = diabetes_ridge_problem(seed=3)
+    assert p.X_train.shape == (80, 65) and p.X_val.shape == (180, 65) and p.X_test.shape == (182, 65)
+    assert p.X_train.dtype == torch.float64 and p.n_features == 65
+    assert torch.allclose(p.X_train.mean(0), torch.zeros(65, dtype=torch.float64), atol=1e-10)
+    assert torch.allclose(p.X_train.std(0, unbiased=False), torch.ones(65, dtype=torch.float64), atol=1e-10)
+    assert abs(p.y_train.mean().item()) < 1e-10 and abs(p.y_train.std(unbiased=False).item() - 1) < 1e-10
+    assert abs(p.X_val.mean().item()) > 1e-6  # validation data are scaled with the training statistics, not their own
+    again, other = diabetes_ridge_problem(seed=3), diabetes_ridge_problem(seed=4)
+    assert torch.equal(p.X_val, again.X_val) and not torch.equal(p.y_train, other.y_train)
+    with pytest.raises(ValueError, match="must leave test patients"):
+        diabetes_ridge_problem(n_train=300, n_val=200)
+
+
+def test_ridge_closed_form_zeroes_the_gradient_and_grid_search_picks_the_smallest_error():
+    from labs import hyperparameters as hp
+    p = hp.diabetes_ridge_problem(seed=0)
+    w = hp.ridge_closed_form(p.X_train, p.y_train, 0.3).requires_grad_()
+    (g,) = torch.autograd.grad(hp.ridge_training_loss(w, p.X_train, p.y_train, 0.3), w)
+    assert g.abs().max() < 1e-10
+    L = hp.smoothness(p.X_train)
+    assert abs(L - torch.linalg.eigvalsh(p.X_train.T @ p.X_train / 80).max().item()) < 1e-9
+    lams = np.array([1e-3, 0.1, 1.0, 100.0])
+    best, errors = hp.grid_search(p, lams)
+    assert errors.shape == (4,) and best == lams[np.argmin(errors)]
+    assert errors[0] > errors.min() and errors[-1] > errors.min()  # both ends of the range are worse: the problem has a real optimum
+    w1 = hp.ridge_closed_form(p.X_train, p.y_train, 1.0)
+    assert abs(errors[2] - hp.mean_squared_error(w1, p.X_val, p.y_val).item()) < 1e-12
+
+
+def test_saved_tensor_bytes_counts_what_the_graph_keeps():
+    from labs.graphs import saved_tensor_bytes, seconds
+    x = torch.randn(1000, dtype=torch.float64, requires_grad=True)
+
+    def chain(steps):
+        def run():
+            y = x
+            for _ in range(steps):
+                y = y * y.sin()  # saves y and sin(y): 2 x 8,000 bytes per step (plus cos in backward, not saved)
+            return y.sum()
+        return run
+
+    out, ten = saved_tensor_bytes(chain(10))
+    _, twenty = saved_tensor_bytes(chain(20))
+    assert out.requires_grad
+    assert ten >= 10 * 8000 and abs((twenty - ten) - 10 * 2 * 8000) <= 8000  # linear in the number of steps
+    with torch.no_grad():
+        _, none = saved_tensor_bytes(chain(10))
+    assert none == 0
+    assert 0 < seconds(lambda: sum(range(1000)), repeat=2) < 1
+
+
+def test_sorting_helpers():
+    from labs import sorting
+    x = sorting.random_sets(4, 5, torch.Generator().manual_seed(0))
+    assert x.shape == (4, 5) and (x >= 0).all() and (x < 1).all()
+    assert torch.equal(x, sorting.random_sets(4, 5, torch.Generator().manual_seed(0)))
+    P = sorting.sinkhorn(torch.randn(3, 5, 5, generator=torch.Generator().manual_seed(1), dtype=torch.float64), 100)
+    assert torch.allclose(P.sum(-1), torch.ones(3, 5, dtype=torch.float64)) and torch.allclose(P.sum(-2), torch.ones(3, 5, dtype=torch.float64))
+    C = sorting.PairwiseComparator(hidden=8)(x)
+    assert C.shape == (4, 5, 5) and torch.allclose(C, -C.transpose(-1, -2))
+    order = x.argsort(-1)
+    hard = torch.zeros(4, 5, 5)
+    hard[torch.arange(4)[:, None], order, torch.arange(5)] = 1.0  # item order[p] at position p
+    assert torch.allclose(sorting.apply_permutation(hard, x), x.sort(-1).values)
+    assert sorting.exact_sort_accuracy(hard, x) == 1.0
+    assert sorting.exact_sort_accuracy(hard.flip(-1), x) == 0.0
+
+
+def test_train_sorter_is_reproducible_and_lowers_the_loss():
+    from labs import sorting
+
+    class Direct(torch.nn.Module):  # P = sinkhorn of learned scores of (item value, position): enough to learn sorting a little
+        def __init__(self):
+            super().__init__()
+            self.compare = sorting.PairwiseComparator(hidden=8)
+
+        def forward(self, x):
+            C = self.compare(x)
+            scores = C.sum(-1, keepdim=True) * torch.linspace(1, -1, x.shape[-1])  # Borda score times position
+            return sorting.sinkhorn(scores, 5)
+
+    def run():
+        torch.manual_seed(0)
+        model = Direct()
+        return sorting.train_sorter(model, 60, torch.Generator().manual_seed(1), batch=32, lr=1e-2)
+
+    losses = run()
+    assert len(losses) == 60 and losses == run()
+    assert np.mean(losses[-10:]) < 0.5 * np.mean(losses[:10])
