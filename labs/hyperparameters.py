@@ -56,8 +56,9 @@ def diabetes_ridge_problem(seed: int = 0, n_train: int = 80, n_val: int = 180) -
 
 
 def ridge_training_loss(w: torch.Tensor, X: torch.Tensor, y: torch.Tensor, lam) -> torch.Tensor:
-    """``0.5 * mean((X w - y)^2) + 0.5 * lam * ||w||^2``: the inner objective of the lab."""
-    return 0.5 * (X @ w - y).pow(2).mean() + 0.5 * lam * w.pow(2).sum()
+    """``0.5 * mean((X w - y)^2) + 0.5 * sum(lam * w^2)``: the inner objective of the lab (``lam`` a number, or one
+    penalty per feature)."""
+    return 0.5 * (X @ w - y).pow(2).mean() + 0.5 * (lam * w.pow(2)).sum()
 
 
 def ridge_closed_form(X: torch.Tensor, y: torch.Tensor, lam) -> torch.Tensor:

@@ -282,6 +282,8 @@ def test_ridge_closed_form_zeroes_the_gradient_and_grid_search_picks_the_smalles
     w = hp.ridge_closed_form(p.X_train, p.y_train, 0.3).requires_grad_()
     (g,) = torch.autograd.grad(hp.ridge_training_loss(w, p.X_train, p.y_train, 0.3), w)
     assert g.abs().max() < 1e-10
+    per_feature = torch.full((65,), 0.3, dtype=torch.float64)  # one penalty per feature, all equal: the same loss
+    assert torch.allclose(hp.ridge_training_loss(w, p.X_train, p.y_train, per_feature), hp.ridge_training_loss(w, p.X_train, p.y_train, 0.3))
     L = hp.smoothness(p.X_train)
     assert abs(L - torch.linalg.eigvalsh(p.X_train.T @ p.X_train / 80).max().item()) < 1e-9
     lams = np.array([1e-3, 0.1, 1.0, 100.0])
