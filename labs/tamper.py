@@ -23,6 +23,12 @@ SUSPICIOUS_NAMES = {
     "__builtins__", "builtins", "sys", "ctypes", "gc", "inspect", "importlib", "IPython", "ipykernel", "atexit", "signal",
 }
 COMPARISON_DUNDERS = {"__eq__", "__ne__", "__bool__", "__lt__", "__le__", "__gt__", "__ge__", "__float__", "__array__"}
+# Assignments into library modules that experiment code makes for reproducibility (lab 11's seed_everything) and that
+# cannot change what a test sees: the cuDNN and TF32 switches, and the environment variables read at start-up.
+REPRODUCIBILITY_SETTINGS = {
+    "torch.backends.cudnn.benchmark", "torch.backends.cudnn.deterministic", "torch.backends.cudnn.allow_tf32",
+    "torch.backends.cuda.matmul.allow_tf32", "os.environ['CUBLAS_WORKSPACE_CONFIG']", "os.environ['PYTHONHASHSEED']",
+}
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,8 @@ def review_source(source: str, protected: set[str], cell: int) -> list[Finding]:
         elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
             targets = [node.target]
         for target in targets:
+            if ast.unparse(target) in REPRODUCIBILITY_SETTINGS:
+                continue
             for part in ast.walk(target):
                 if isinstance(part, (ast.Attribute, ast.Subscript)) and _root_name(part) in modules:
                     add(node, f"assigns into {ast.unparse(part)}")

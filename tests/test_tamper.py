@@ -16,3 +16,15 @@ def test_only_module_level_names_of_the_setup_are_protected():
     assert tamper.review_source("class R:\n    def __init__(self):\n        self.losses = []\nwidths = [1, 2]\n",
                                 tamper.protected_names(setup), 3) == []
     assert [f.what for f in tamper.review_source("SEED = 1\n", tamper.protected_names(setup), 4)] == ["rebinds SEED, which the tests use"]
+
+
+def test_reproducibility_switches_are_not_flagged_but_other_assignments_into_torch_are():
+    seeding = ("import os\nimport torch\n"
+               "os.environ['CUBLAS_WORKSPACE_CONFIG'] = ':4096:8'\n"
+               'os.environ["PYTHONHASHSEED"] = "0"\n'
+               "torch.backends.cudnn.benchmark = False\ntorch.backends.cudnn.deterministic = True\n")
+    assert tamper.review_source(seeding, {"torch", "os"}, 1) == []
+    tricks = "torch.allclose = lambda *a, **k: True\nos.environ['LABS_SEED'] = '3'\ntorch.backends.cudnn.benchmark, torch.equal = False, max\n"
+    flagged = [f.what for f in tamper.review_source(tricks, {"torch", "os"}, 2)]
+    assert "assigns into torch.allclose" in flagged and "assigns into os.environ['LABS_SEED']" in flagged
+    assert "assigns into torch.equal" in flagged  # a permitted switch does not excuse what is assigned beside it
