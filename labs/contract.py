@@ -2,6 +2,15 @@
 
 See COURSE.md ("The lab contract"). Each rule returns readable problems of the form
 ``lab01/1_tensors.ipynb cell 7 (lab01-standardise): ...``; an empty list means the lab obeys.
+
+The two timed in-class tests (``test1``, ``test2``; :func:`labs.paths.is_test`) obey the same contract, with
+three rules adapted, because a test is sat in a room against the clock and marked by the autograder alone:
+
+* **instructions, not objectives**: the title cell states the time allowed and the instructions (what may be
+  used, how answers are written, how to check their form) instead of objectives and an estimated time;
+* **no README handout**: nothing is read before the test starts, so the title cell is the whole handout;
+* **no written answers**: every point is autograded (marks come back the same day and no marker is needed),
+  so a test has no manually graded cell at all, where a lab must have at least one.
 """
 
 from __future__ import annotations
@@ -13,9 +22,9 @@ import nbformat
 from nbformat import NotebookNode
 
 from labs import cells
-from labs.paths import lab_notebooks
+from labs.paths import is_test, lab_notebooks
 
-GRADE_ID = re.compile(r"^lab\d\d-[a-z0-9]+(-[a-z0-9]+)*$")
+GRADE_ID = re.compile(r"^(lab\d\d|test\d)-[a-z0-9]+(-[a-z0-9]+)*$")
 DOWNLOAD = re.compile(
     r"https?://|urllib|urlretrieve|\brequests\.|\bwget\b|\bcurl\b|^\s*[!%]\s*pip\b|hf_hub_download|torch\.hub",
     re.MULTILINE,
@@ -59,6 +68,9 @@ def check_notebook(path: Path) -> tuple[list[str], list[str]]:
     title = nb.cells[0]
     if title.cell_type != "markdown" or not cells.is_locked(title):
         problems.append(f"{_where(path, 0, title)}: the first cell must be a locked markdown title cell")
+    elif is_test(lab):
+        if not re.search(r"time allowed", title.source, re.I) or not re.search(r"instructions", title.source, re.I):
+            problems.append(f"{_where(path, 0, title)}: a test's title cell must state the time allowed and the instructions")
     elif not re.search(r"objectives", title.source, re.I) or not re.search(r"estimated time", title.source, re.I):
         problems.append(f"{_where(path, 0, title)}: the title cell must list objectives and the estimated time")
     code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
@@ -108,6 +120,8 @@ def check_notebook(path: Path) -> tuple[list[str], list[str]]:
                 problems.append(f"{where}: test cell needs a ### BEGIN HIDDEN TESTS ... ### END HIDDEN TESTS block")
             elif not source[:begin].strip():
                 problems.append(f"{where}: test cell needs visible tests before the hidden block")
+        elif cells.is_manual(cell) and is_test(lab):
+            problems.append(f"{where}: a test is autograded entirely; it has no manually graded cells")
         elif cells.is_manual(cell) and cell.cell_type == "markdown":
             if "### BEGIN SOLUTION" in cell.source:
                 problems.append(f"{where}: written answers use no ### BEGIN SOLUTION markers (the whole cell is the answer)")
@@ -117,16 +131,16 @@ def check_notebook(path: Path) -> tuple[list[str], list[str]]:
 
 
 def check_lab(lab: str, root: Path) -> list[str]:
-    """Every contract problem of one lab's source notebooks and handout."""
+    """Every contract problem of one assignment's source notebooks and handout (a lab's, or a test's)."""
     problems: list[str] = []
     notebooks = lab_notebooks(lab, root)
     if not notebooks:
         problems.append(f"source/{lab}: no notebooks")
-    if not (root / "source" / lab / "README.md").is_file():
+    if not is_test(lab) and not (root / "source" / lab / "README.md").is_file():
         problems.append(f"source/{lab}: the README.md handout is missing")
     seen: dict[str, str] = {}
     has_written_answer = any(written_answers(p) for p in notebooks)
-    if notebooks and lab not in WRITTEN_ANSWER_PENDING and not has_written_answer:
+    if notebooks and not is_test(lab) and lab not in WRITTEN_ANSWER_PENDING and not has_written_answer:
         problems.append(f"source/{lab}: no graded written answer (a markdown cell with grade, solution and points); "
                         "every lab asks the student to explain what they saw")
     if lab in WRITTEN_ANSWER_PENDING and has_written_answer:

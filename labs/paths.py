@@ -6,7 +6,17 @@ import os
 import re
 from pathlib import Path
 
-LAB_NAME = re.compile(r"^lab\d\d$")
+# The assignments in source/: the labs (lab01 ... lab11) and the two timed in-class tests (test1, test2).
+# Both kinds go through the same pipeline (release, contract check, grading, fault catalogue, demo); the
+# contract asks a test for instructions instead of a handout and a written answer (labs.contract).
+ASSIGNMENT_NAME = re.compile(r"^(lab\d\d|test\d)$")
+TEST_NAME = re.compile(r"^test\d$")
+LAB_NAME = ASSIGNMENT_NAME  # the older name: every assignment is treated as a lab by the tooling
+
+
+def is_test(name: str) -> bool:
+    """Whether the assignment ``name`` is a timed in-class test (``test1``) rather than a lab (``lab01``)."""
+    return bool(TEST_NAME.match(name))
 
 
 def course_root() -> Path:
@@ -28,13 +38,13 @@ def course_root() -> Path:
 
 
 def lab_names(root: Path | None = None) -> list[str]:
-    """The labs that exist in ``source/``, in order (``lab01``, ``lab02``, ...)."""
+    """The assignments that exist in ``source/``, in order: the labs, then the tests (``lab01`` ... ``test1`` ...)."""
     source = (root or course_root()) / "source"
-    return sorted(p.name for p in source.iterdir() if p.is_dir() and LAB_NAME.match(p.name))
+    return sorted(p.name for p in source.iterdir() if p.is_dir() and ASSIGNMENT_NAME.match(p.name))
 
 
 def lab_notebooks(lab: str, root: Path | None = None, stage: str = "source") -> list[Path]:
-    """The notebooks of one lab at one stage (``source`` or ``release``), in order."""
+    """The notebooks of one assignment (lab or test) at one stage (``source`` or ``release``), in order."""
     folder = (root or course_root()) / stage / lab
     if not folder.is_dir():
         raise FileNotFoundError(f"no such lab: {folder}")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import copy
+import re
 
 import nbformat
 import pytest
 
 from labs import cells
 from labs.contract import check_lab, check_notebook
-from labs.paths import lab_notebooks
+from labs.paths import LAB_NAME, is_test, lab_notebooks
 from tests.conftest import LABS, ROOT
 
 
@@ -109,3 +110,62 @@ def test_every_new_lab_has_a_written_answer(good_notebook, tmp_path):
         "grade": True, "solution": True, "locked": False, "points": 2, "schema_version": 3, "grade_id": "lab12-why"}}))
     nbformat.write(nb, str(lab_dir / "1_a.ipynb"))
     assert check_lab("lab12", tmp_path / "course") == []
+
+
+def _as_test(nb, name="test9"):
+    """``nb`` (a lab notebook) relabelled as a notebook of the in-class test ``name``, with a test's title cell."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cells.grade_id(cell):
+            cells.meta(cell)["grade_id"] = re.sub(r"^lab\d\d-", f"{name}-", cells.grade_id(cell))
+    nb.cells[0].source = "# Test 9\n\n**Time allowed:** 50 minutes.\n\n**Instructions.** Answer in the cells."
+    return nb
+
+
+def test_tests_are_assignments_with_their_own_names():
+    assert is_test("test1") and not is_test("lab01") and not is_test("test10") and not is_test("tests")
+    assert all(LAB_NAME.match(name) for name in ("lab01", "lab11", "test1", "test2"))
+    assert not any(LAB_NAME.match(name) for name in ("lab1", "test", "test12", "project", "lab01b"))
+    assert "test1" in LABS and "test2" in LABS
+
+
+def test_a_test_needs_no_handout_and_no_written_answer(good_notebook, tmp_path):
+    """A timed test is autograded entirely and its title cell is its handout (see labs.contract)."""
+    course = tmp_path / "course"
+    test_dir = course / "source" / "test9"
+    test_dir.mkdir(parents=True)
+    nb = _as_test(good_notebook)
+    nb.cells = [c for c in nb.cells if not cells.is_manual(c)]
+    nbformat.write(nb, str(test_dir / "test9.ipynb"))
+    assert check_lab("test9", course) == []
+    # A lab with the same content is refused: it lacks a handout, objectives and a written answer.
+    lab_dir = course / "source" / "lab12"
+    lab_dir.mkdir(parents=True)
+    for cell in nb.cells:
+        if cells.grade_id(cell):
+            cells.meta(cell)["grade_id"] = cells.grade_id(cell).replace("test9-", "lab12-")
+    nbformat.write(nb, str(lab_dir / "1_a.ipynb"))
+    problems = "\n".join(check_lab("lab12", course))
+    assert "README.md handout is missing" in problems and "no graded written answer" in problems
+    assert "objectives and the estimated time" in problems
+
+
+def test_a_test_states_time_and_instructions_and_has_no_manual_cells(good_notebook, tmp_path):
+    nb = _as_test(good_notebook)
+    nb.cells = [c for c in nb.cells if not cells.is_manual(c)]
+    assert _problems(nb, tmp_path, lab="test9") == ""
+    untimed = copy.deepcopy(nb)
+    untimed.cells[0].source = "# Test 9\n\n**Objectives.** ... **Estimated time:** 50 minutes."
+    assert "time allowed and the instructions" in _problems(untimed, tmp_path, lab="test9")
+    nb.cells.append(nbformat.v4.new_markdown_cell("Because.", metadata={"nbgrader": {
+        "grade": True, "solution": True, "locked": False, "points": 2, "schema_version": 3, "grade_id": "test9-why"}}))
+    assert "no manually graded cells" in _problems(nb, tmp_path, lab="test9")
+
+
+def test_grade_ids_name_their_assignment(good_notebook, tmp_path):
+    nb = _as_test(good_notebook)
+    nb.cells = [c for c in nb.cells if not cells.is_manual(c)]
+    assert _problems(nb, tmp_path, lab="test9") == ""
+    # test9's ids in test8's folder, and a lab's ids in a test, are both refused.
+    assert "grade_id must look like test8-" in _problems(nb, tmp_path, lab="test8")
+    assert "grade_id must look like test9-" in _problems(good_notebook, tmp_path, lab="test9")

@@ -3,7 +3,8 @@
 generate_assignment -> submitted/ -> ``labs.grading.grade`` (autograde in the sandbox, feedback) ->
 grades.csv, in one scratch copy of the course per lab, graded once with as many jobs as cores: the
 model solution, the untouched release, a submission built from the fault catalogue, and a broken
-submission (one notebook unreadable, one missing, the rest right), all in the same run. Every test of
+submission (one notebook unreadable, one missing, the rest right; a one-notebook test's missing notebook is
+another student's), all in the same run. Every test of
 a lab reads that one graded course (they share an xdist worker); only the command-line test grades
 again, and only the release.
 """
@@ -56,7 +57,10 @@ def graded(request, tmp_path_factory):
     notebooks = sorted(p.name for p in (course / "release" / lab).glob("*.ipynb"))
     broken = submissions.write_submission(lab, "broken", course, "solution")
     (broken / notebooks[0]).write_text('{"cells": [ not json')
-    (broken / notebooks[-1]).unlink()
+    if len(notebooks) > 1:
+        (broken / notebooks[-1]).unlink()
+    else:  # one notebook (a test): it cannot be both unreadable and missing, so another student hands in nothing
+        (submissions.write_submission(lab, "absent", course, "solution") / notebooks[0]).unlink()
     results = {r.student: r for r in grading.grade(lab, course, jobs=JOBS)}
     grading.export_grades(course)
     return lab, course, results, notebooks
@@ -98,11 +102,15 @@ def test_broken_submissions_are_reported_and_graded_as_far_as_possible(graded):
     }
     full = results["solution"].autograded
     broken = results["broken"]
-    assert "invalid" in broken.flags and "missing" in broken.flags
+    missing = results["absent"] if len(notebooks) == 1 else broken
+    assert "invalid" in broken.flags and "missing" in missing.flags
     assert any(notebooks[0] in m and "not a readable notebook" in m for m in broken.messages)
-    assert any(notebooks[-1] in m and "missing" in m for m in broken.messages)
-    # The notebooks in between are graded as usual.
-    assert broken.autograded == full - per_notebook[notebooks[0]] - per_notebook[notebooks[-1]] > 0
+    assert any(notebooks[-1] in m and "missing" in m for m in missing.messages)
+    if len(notebooks) == 1:
+        assert broken.autograded == missing.autograded == 0
+    else:  # the notebooks in between are graded as usual
+        assert broken.autograded == full - per_notebook[notebooks[0]] - per_notebook[notebooks[-1]]
+        assert broken.autograded > 0 or len(notebooks) == 2
     # The student's own files are kept as submitted.
     assert (course / "submitted" / "broken" / lab / notebooks[0]).read_text() == '{"cells": [ not json'
 
@@ -115,6 +123,8 @@ def test_feedback_and_grades_csv(graded):
             assert html.is_file() and html.stat().st_size > 1000, f"no feedback at {html}"
     with open(course / "grades.csv", newline="") as handle:
         rows = {row["student_id"]: row for row in csv.DictReader(handle) if row["assignment"] == lab}
+    # Every student has a row, also one with nothing gradable (a one-notebook test handed in unreadable, or not at all):
+    # the grader puts them in the gradebook, so the export gives them 0.
     assert set(rows) == set(results)
     for student, result in results.items():
         assert float(rows[student]["score"]) == pytest.approx(result.score)
@@ -124,8 +134,8 @@ def test_grade_command_reports_each_student(graded, tmp_path):
     lab, course, _, notebooks = graded
     copy = tmp_path / "course"
     shutil.copytree(course, copy)
-    for student in ("solution", "faulty", "broken"):  # graded already: only the (cheap) release is graded again
-        shutil.rmtree(copy / "submitted" / student)
+    for student in ("solution", "faulty", "broken", "absent"):  # graded already: only the (cheap) release is graded again
+        shutil.rmtree(copy / "submitted" / student, ignore_errors=True)
     (copy / "submitted" / "blank" / lab / notebooks[-1]).unlink()
     done = subprocess.run(
         [sys.executable, "-m", "labs", "--root", str(copy), "grade", lab, "--jobs", str(JOBS)],
