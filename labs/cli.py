@@ -79,12 +79,44 @@ def cmd_deadline(args, root: Path) -> int:
     return 0
 
 
+def cmd_schedule(args, root: Path) -> int:
+    from labs import schedule
+
+    plan = schedule.load(root)
+    if args.check:
+        print(schedule.calendar(plan, schedule.released(root)))
+        print(f"{schedule.SCHEDULE_FILE}: ok (nothing applied)")
+        return 0
+    applied, unreleased = schedule.apply(plan, root)
+    print(schedule.calendar(plan, schedule.released(root)))
+    print(f"due dates written to the gradebook for {len(applied)} assignment(s)")
+    if unreleased:
+        print(f"not released yet: {', '.join(unreleased)}; after `python -m labs release`, run `python -m labs schedule` again")
+    return 0
+
+
+def cmd_marks(args, root: Path) -> int:
+    from labs import marks, schedule
+
+    plan = schedule.load(root)
+    results, notes = marks.compute(plan, root, args.project)
+    target = marks.write_csv(results, plan, args.out or root / marks.MARKS_FILE)
+    for note in notes:
+        print(f"note: {note}")
+    print(marks.format_table(results, plan))
+    incomplete = sum(bool(m.missing) for m in results)
+    print(f"module marks of {len(results)} student(s) written to {target}; {incomplete} with a missing component (counted 0)")
+    return 0
+
+
 def cmd_demo(args, root: Path) -> int:
     from labs import demo
 
     start = time.perf_counter()
     table, _ = demo.run(root, args.jobs, _labs(args.labs, root))
     print(f"\nGrades (total points; written answers of demo students are not yet graded by hand):\n{table}")
+    if (root / "course.toml").is_file():
+        print(f"\nModule marks (course.toml's weights; made-up project marks; also in marks.csv):\n{demo.module_marks(root)}")
     print(f"\ndemo finished in {time.perf_counter() - start:.1f} s")
     return 0
 
@@ -138,6 +170,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("when", metavar="WHEN", help="ISO date and time; naive times are UTC")
     p.set_defaults(func=cmd_deadline)
 
+    p = sub.add_parser("schedule", help="check course.toml, write its due dates to the gradebook, show the calendar")
+    p.add_argument("--check", action="store_true", help="only check the schedule and show it; change nothing")
+    p.set_defaults(func=cmd_schedule)
+
+    p = sub.add_parser("marks", help="module marks from the gradebook, the project CSV and course.toml's weights")
+    p.add_argument("--project", type=Path, metavar="CSV", help="the project report marks: a header 'student_id,mark', then one row per student")
+    p.add_argument("--out", type=Path, metavar="CSV", help="where to write the marks (default: ROOT/marks.csv)")
+    p.set_defaults(func=cmd_marks)
+
     p = sub.add_parser("demo", help="release every lab, grade example submissions, print the grade table")
     p.add_argument("labs", nargs="*", metavar="LAB")
     p.add_argument("--jobs", type=int, default=None)
@@ -154,7 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from labs.course import NbgraderFailed
     from labs.data import DataError
+    from labs.marks import MarksError
     from labs.sandbox import SandboxUnavailable
+    from labs.schedule import ScheduleError
 
     try:
         root = args.root.resolve() if args.root else paths.course_root()
@@ -163,6 +206,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: refusing to run student code unsandboxed: {error}.\n"
               "Pass --unsafe-no-sandbox to grade anyway (only for notebooks you trust).", file=sys.stderr)
         return 1
-    except (NbgraderFailed, DataError, FileNotFoundError) as error:
+    except (NbgraderFailed, DataError, FileNotFoundError, ScheduleError, MarksError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -6,7 +6,7 @@ import csv
 from collections import defaultdict
 from pathlib import Path
 
-from labs import faults, grading, release, submissions
+from labs import faults, grading, marks, release, schedule, submissions
 from labs.paths import lab_names
 
 DEMO_STUDENTS = {"demo-solution": "solution", "demo-blank": "blank", "demo-faulty": "faulty"}
@@ -34,15 +34,32 @@ def grade_table(csv_path: Path) -> str:
     return "\n".join(lines)
 
 
+DEMO_PROJECT_MARKS = {"demo-solution": 78.0, "demo-faulty": 58.0}  # demo-blank handed in no report: reported missing
+
+
+def module_marks(root: Path) -> str:
+    """The module-mark table of the demo students, with their made-up project marks (``marks.csv`` is written)."""
+    plan = schedule.load(root)
+    project_csv = root / "demo-project-marks.csv"
+    project_csv.write_text("student_id,mark\n" + "".join(f"{s},{m:g}\n" for s, m in DEMO_PROJECT_MARKS.items()))
+    results, notes = marks.compute(plan, root, project_csv)
+    marks.write_csv(results, plan, root / marks.MARKS_FILE)
+    return "\n".join([*(f"note: {n}" for n in notes), marks.format_table(results, plan)])
+
+
 def run(root: Path, jobs: int | None = None, labs: list[str] | None = None) -> tuple[str, list[grading.StudentResult]]:
-    results = []
-    for lab in labs or lab_names(root):
-        print(f"== {lab}: release", flush=True)
+    """Release ``labs`` (default: every assignment), write the demo students' submissions, apply the schedule's due
+    dates, and grade everything in one pool of workers; returns the grade table and the results."""
+    names = labs or lab_names(root)
+    for lab in names:
+        print(f"== {lab}: release and example submissions", flush=True)
         release.generate(lab, root)
         build_submissions(lab, root)
-        print(f"== {lab}: grade {', '.join(DEMO_STUDENTS)}", flush=True)
-        lab_results = grading.grade(lab, root, jobs)
-        print(grading.format_report(lab_results), flush=True)
-        results += lab_results
+    if (root / schedule.SCHEDULE_FILE).is_file():
+        applied, _ = schedule.apply(schedule.load(root), root)
+        print(f"== due dates from {schedule.SCHEDULE_FILE} applied to {len(applied)} assignment(s)", flush=True)
+    print(f"== grading {', '.join(DEMO_STUDENTS)} in {len(names)} assignment(s), one pool of workers", flush=True)
+    results = grading.grade_all(names, root, jobs, progress=lambda line: print(line, flush=True))
+    print(grading.format_report(results), flush=True)
     table = grade_table(grading.export_grades(root))
     return table, results

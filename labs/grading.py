@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -219,7 +221,8 @@ def grade_student(root: Path, lab: str, student: str, sandboxed: bool = True) ->
 
 
 def _forget_earlier_run(root: Path, lab: str, student: str) -> None:
-    """Drop an earlier run's grades and files, so they are not reported as this run's."""
+    """Drop an earlier run's grades and files, so they are not reported as this run's, and make sure the student is
+    in the gradebook (a student whose only notebook is unreadable still gets a row of 0 in the export)."""
     from nbgrader.api import MissingEntry
 
     with course.gradebook(root) as gb:
@@ -227,6 +230,7 @@ def _forget_earlier_run(root: Path, lab: str, student: str) -> None:
             gb.remove_submission(lab, student)
         except MissingEntry:
             pass
+        gb.update_or_create_student(student)  # known to the gradebook, so the export gives them a row of 0
     for stage in ("autograded", "feedback"):
         shutil.rmtree(root / stage / student / lab, ignore_errors=True)
 
@@ -293,21 +297,47 @@ def grade(lab: str, root: Path, jobs: int | None = None, sandboxed: bool = True)
     Student code runs in the bubblewrap sandbox unless ``sandboxed`` is False; when no sandbox
     can be made, this raises :class:`labs.sandbox.SandboxUnavailable` rather than run it unconfined.
     """
-    ensure_released(lab, root)
+    return grade_all([lab], root, jobs, sandboxed)
+
+
+def grade_all(labs: list[str], root: Path, jobs: int | None = None, sandboxed: bool = True,
+              progress: Callable[[str], None] | None = None) -> list[StudentResult]:
+    """Grade every submission of every lab in ``labs`` in one pool of ``jobs`` workers.
+
+    One pool for the whole course keeps every core busy until the last submission, where grading lab by lab
+    leaves cores idle at the end of each lab. Results come in the order of ``labs``, then students;
+    ``progress`` is told of each graded submission as it finishes.
+    """
+    for lab in labs:
+        ensure_released(lab, root)
     if sandboxed:
         prepare_sandbox(root)
-    names = students(lab, root)
+    tasks = [(lab, student) for lab in labs for student in students(lab, root)]
     jobs = max(1, jobs or os.cpu_count() or 1)
     scratch = tempfile.mkdtemp(prefix="c6248-")  # kernel sockets and logs of this run
     previous = os.environ.get(sandbox.RUN_DIR_VARIABLE)
     os.environ[sandbox.RUN_DIR_VARIABLE] = scratch
+    start = time.perf_counter()
+
+    def report(done: int, result: StudentResult) -> None:
+        if progress is not None:
+            flags = f" [{','.join(result.flags)}]" if result.flags else ""
+            progress(f"[{done}/{len(tasks)}] graded {result.lab} for {result.student}{flags} ({time.perf_counter() - start:.0f} s)")
+
     try:
-        if jobs == 1 or len(names) <= 1:
-            results = [grade_student(root, lab, s, sandboxed) for s in names]
+        if jobs == 1 or len(tasks) <= 1:
+            results = []
+            for lab, student in tasks:
+                results.append(grade_student(root, lab, student, sandboxed))
+                report(len(results), results[-1])
         else:
-            with ProcessPoolExecutor(max_workers=min(jobs, len(names))) as pool:
-                results = list(pool.map(grade_student, [root] * len(names), [lab] * len(names), names,
-                                        [sandboxed] * len(names)))
+            with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
+                futures = {pool.submit(grade_student, root, lab, student, sandboxed): (lab, student) for lab, student in tasks}
+                finished = {}
+                for future in as_completed(futures):
+                    finished[futures[future]] = future.result()
+                    report(len(finished), finished[futures[future]])
+            results = [finished[task] for task in tasks]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         if previous is None:
