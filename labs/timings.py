@@ -24,6 +24,8 @@ import time
 import uuid
 from pathlib import Path
 
+from labs.paths import is_test
+
 BUDGET_SECONDS = 60.0  # a notebook, in reference seconds (2 cores, one BLAS thread, as in the grading sandbox)
 CELL_SHARE_OF_LIMIT = 0.5  # a cell may need at most this share of the grading per-cell limit, in reference seconds
 # CPU seconds of calibrate() on the reference machine (the 2-core CI machine of this project, measured
@@ -188,17 +190,22 @@ def cost_table(tests: list[dict], wall_seconds: float | None, workers: int) -> l
         for lab, costs in sorted(per_lab.items()):
             lines.append(f"| {lab} | " + " | ".join(f"{costs.get(k, 0):.0f}" for k in kinds) + f" | {sum(costs.values()):.0f} |")
         lines.append("")
-    lab_totals = [sum(costs.values()) for costs in per_lab.values()]
+    # The in-class tests (test1, test2) are assignments too, but far smaller than a lab: they are added as they are,
+    # not averaged in with the labs.
+    lab_totals = [sum(costs.values()) for lab, costs in per_lab.items() if not is_test(lab)]
+    test_totals = [sum(costs.values()) for lab, costs in per_lab.items() if is_test(lab)]
     average = sum(lab_totals) / len(lab_totals) if lab_totals else 0.0
-    shared = sum(course_wide.values())
+    shared = sum(course_wide.values()) + sum(test_totals)
     total = sum(lab_totals) + shared
     if course_wide:
         lines.append("Course-wide checks (not tied to one lab), CPU s: "
                      + ", ".join(f"{kind} {cpu:.0f}" for kind, cpu in sorted(course_wide.items(), key=lambda kv: -kv[1])) + ".")
+    if test_totals:
+        lines.append(f"In-class tests: {sum(test_totals):.0f} CPU s for {len(test_totals)}, counted with the course-wide checks.")
     if not all(t.get("exact", True) for t in tests):
         lines.append("(No cgroup CPU accounting on this machine: the CPU of sandboxed grading kernels is not counted.)")
     lines.append(f"Total: {total:.0f} CPU s over {len(tests)} tests; labs {sum(lab_totals):.0f} CPU s "
-                 f"({len(lab_totals)} labs, {average:.0f} CPU s a lab on average), course-wide {shared:.0f} CPU s.")
+                 f"({len(lab_totals)} labs, {average:.0f} CPU s a lab on average), course-wide and tests {shared:.0f} CPU s.")
     if wall_seconds:
         projected = shared + ELEVEN_LABS * average
         # Wall time scales with CPU time at the parallel efficiency this run reached.

@@ -107,6 +107,18 @@ def root() -> Path:
 
 
 @pytest.fixture
+def one_blas_thread():
+    """One BLAS thread while a test runs, as in the grading sandbox: tiny models train many times slower with threads
+    that compete for the cores. Use with ``pytestmark = pytest.mark.usefixtures("one_blas_thread")``."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
 def record_timing():
     def record(**row):
         timings.record(TIMINGS_DIR, **row)

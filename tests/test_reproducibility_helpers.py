@@ -14,13 +14,7 @@ from labs import mnist1d_experiments as mx
 from labs import run_statistics
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One BLAS thread, as in the grading sandbox."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_blas_thread")  # as in the grading sandbox (tests/conftest.py)
 
 
 def test_mnist1d_is_the_papers_default_and_leaves_global_generators_alone():

@@ -10,13 +10,7 @@ import torch.nn.functional as F
 from labs import sequences
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One BLAS thread, as in the grading sandbox: tiny models train many times slower with threads that compete."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_blas_thread")  # as in the grading sandbox (tests/conftest.py)
 
 
 def test_task_batch_reverses_and_sorts_with_a_separator():

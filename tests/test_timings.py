@@ -16,7 +16,7 @@ def _test(lab, kind, cpu):
 ROWS = [
     _test("lab01", "seed 0 + faults", 100.0), _test("lab01", "nbgrader pipeline", 50.0),
     _test("lab02", "seed 0 + faults", 300.0), _test("lab02", "another seed", 30.0),
-    _test(None, "adversarial grading", 120.0), _test(None, "quick checks", 10.0),
+    _test(None, "adversarial grading", 120.0), _test(None, "quick checks", 10.0), _test("test1", "nbgrader pipeline", 40.0),
     {"table": "notebook", "notebook": "lab01/1_a.ipynb", "kind": timings.GRADED_UNDER_LOAD, "seconds": 20.0, "slowest_cell": 12.0},
     {"table": "notebook", "notebook": "lab02/1_b.ipynb", "kind": timings.GRADED_UNDER_LOAD, "seconds": 30.0, "slowest_cell": 24.0},
     {"table": "notebook", "notebook": "lab02/1_b.ipynb", "kind": "solution + faults, seed 0", "seconds": 9.0, "cpu": 8.0,
@@ -25,12 +25,15 @@ ROWS = [
 
 
 def test_cost_per_lab_totals_and_projection():
-    text = timings.table(ROWS, wall_seconds=305.0, workers=2, cell_limit=60)
+    text = timings.table(ROWS, wall_seconds=325.0, workers=2, cell_limit=60)
     assert re.search(r"^\| lab01 \| 0 \| 50 \| 100 \| 150 \|$", text, re.MULTILINE), text
     assert re.search(r"^\| lab02 \| 30 \| 0 \| 300 \| 330 \|$", text, re.MULTILINE), text
-    assert "Total: 610 CPU s over 6 tests; labs 480 CPU s (2 labs, 240 CPU s a lab on average), course-wide 130 CPU s." in text
-    # 130 + 11 x 240 = 2770 CPU s; this run kept 610 / (305 x 2) = 100 % of the cores busy: 2770 / 2 s = 23.1 min.
-    assert "Projected for 11 labs at this per-lab cost: 2770 CPU s, about 23.1 min wall" in text
+    # The in-class test is not averaged in with the labs: it is added as it is.
+    assert ("Total: 650 CPU s over 7 tests; labs 480 CPU s (2 labs, 240 CPU s a lab on average), "
+            "course-wide and tests 170 CPU s.") in text
+    assert "In-class tests: 40 CPU s for 1, counted with the course-wide checks." in text
+    # 170 + 11 x 240 = 2810 CPU s; this run kept 650 / (325 x 2) = 100 % of the cores busy: 2810 / 2 s = 23.4 min.
+    assert "Projected for 11 labs at this per-lab cost: 2810 CPU s, about 23.4 min wall" in text
     assert "Course-wide checks (not tied to one lab), CPU s: adversarial grading 120, quick checks 10." in text
 
 
