@@ -141,3 +141,25 @@ def test_a_broken_resubmission_replaces_the_earlier_grade(tmp_path):
         row = next(r for r in csv.DictReader(handle) if r["student_id"] == "resubmits")
     assert float(row["score"]) == 0
     assert not (course / "autograded" / "resubmits" / LAB).exists()
+
+
+@pytest.mark.slow
+def test_several_labs_are_graded_in_one_pool(tmp_path):
+    course = make_course(tmp_path)
+    other = "lab98"  # a second assignment: the tiny lab under another name
+    source = (course / "source" / LAB / NOTEBOOK).read_text().replace(f"{LAB}-", f"{other}-")
+    (course / "source" / other).mkdir()
+    (course / "source" / other / NOTEBOOK).write_text(source)
+    from labs import release
+    release.generate(other, course)
+    submit(course, "ada")
+    submit(course, "bob", square=WRONG_SQUARE)
+    shutil.copytree(course / "release" / other, course / "submitted" / "ada" / other)  # ada hands in lab98 blank
+    lines = []
+    results = grading.grade_all([other, LAB], course, jobs=2, progress=lines.append)
+    assert [(r.lab, r.student) for r in results] == [(other, "ada"), (LAB, "ada"), (LAB, "bob")]  # labs in order, then students
+    assert [r.autograded for r in results] == [0, 2, 1]
+    assert len(lines) == 3 and all(re.match(r"^\[[123]/3\] graded lab9[89] for (ada|bob) \(\d+ s\)$", line) for line in lines), lines
+    with open(grading.export_grades(course), newline="") as handle:
+        rows = {(r["assignment"], r["student_id"]): float(r["score"]) for r in csv.DictReader(handle)}
+    assert rows == {(other, "ada"): 0.0, (other, "bob"): 0.0, (LAB, "ada"): 2.0, (LAB, "bob"): 1.0}  # bob: no lab98, a row of 0
