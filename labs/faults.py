@@ -52,6 +52,12 @@ class Fault:
         return text
 
 
+def wrong_answer(test: str, name: str, question: str, solution: str, answer: str, why: str) -> Fault:
+    """A fault of an in-class test, whose answers are values: the answer cell ``TEST-QUESTION`` with ``solution`` (its
+    model answer line) replaced by ``answer``, which must lose the points of ``TEST-QUESTION-tests``."""
+    return Fault(name, f"{test}-{question}", (f"{test}-{question}-tests",), replace=((solution, answer),), why=why)
+
+
 def catalogue_path(lab: str, root: Path) -> Path:
     return root / "tests" / "faults" / f"{lab}.py"
 

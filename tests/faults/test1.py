@@ -4,12 +4,11 @@ A test's answer is a value, so each fault replaces the model answer by a temptin
 student gets from one specific mistake, named in ``why``.
 """
 
-from labs.faults import Fault
+from functools import partial
 
+from labs.faults import wrong_answer
 
-def wrong(name: str, question: str, solution: str, answer: str, why: str) -> Fault:
-    """The answer cell ``test1-QUESTION`` with ``solution`` (its model answer line) replaced by ``answer``."""
-    return Fault(name, f"test1-{question}", (f"test1-{question}-tests",), replace=((solution, answer),), why=why)
+wrong = partial(wrong_answer, "test1")  # wrong(name, question, model answer line, wrong answer line, why)
 
 
 Q1, Q2, Q3, Q4 = "q1 = (5, 4, 3)", "q2 = 158", "q3 = (300, 200)", "q4 = (-0.75, 0.25, 0.5)"

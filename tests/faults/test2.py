@@ -4,12 +4,11 @@ A test's answer is a value, so each fault replaces the model answer by a temptin
 student gets from one specific mistake, named in ``why``.
 """
 
-from labs.faults import Fault
+from functools import partial
 
+from labs.faults import wrong_answer
 
-def wrong(name: str, question: str, solution: str, answer: str, why: str) -> Fault:
-    """The answer cell ``test2-QUESTION`` with ``solution`` (its model answer line) replaced by ``answer``."""
-    return Fault(name, f"test2-{question}", (f"test2-{question}-tests",), replace=((solution, answer),), why=why)
+wrong = partial(wrong_answer, "test2")  # wrong(name, question, model answer line, wrong answer line, why)
 
 
 Q1, Q2, Q4, Q5, Q6 = "q1 = (1, 16, 15, 15)", "q2 = 16 * 6 * 6", "q4 = 8", 'q5 = "b"', "q6 = 4.0"
