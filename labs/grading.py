@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 
-from labs import course, sandbox, tamper
+from labs import course, sandbox, tamper, warm_kernel
 from labs.execute import PARALLEL_KERNEL_ENV
 
 # Autograde reads a checked copy of each submission from here, never submitted/ itself.
@@ -210,6 +210,8 @@ def grade_student(root: Path, lab: str, student: str, sandboxed: bool = True) ->
         if not outcome.get("success"):
             _autograde_notebook_by_notebook(api, lab, student, staged, result)
     finally:
+        if sandboxed and _worker_sandbox is not None:
+            warm_kernel.stop_all(_worker_sandbox.ipc_dir)  # this submission's warm process, and anything it left
         _give_back(root / "autograded" / student / lab)
     inspect_run(root, lab, student, result)
     if any((root / "autograded" / student / lab / name).is_file() for name in staged):

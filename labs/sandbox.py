@@ -28,6 +28,7 @@ from pathlib import Path
 KERNEL_NAME = "comp6248-sandbox"
 SETTINGS_VARIABLE = "LABS_SANDBOX_SETTINGS"
 RUN_DIR_VARIABLE = "LABS_SANDBOX_RUN_DIR"
+WARM_VARIABLE = "LABS_WARM_KERNELS"  # "0": start every kernel cold (see labs.warm_kernel)
 # Kernels run as this user id (plus the grading worker's slot) when grading runs as root:
 # RLIMIT_NPROC is not enforced for root, and an unprivileged user cannot read what it should not.
 BASE_UID = 61000
@@ -56,6 +57,7 @@ class Settings:
     ipc_dir: str
     uid: int | None  # None: keep the caller's user (grading as a normal user)
     limits: Limits
+    warm: bool = True  # fork kernels from a warm process per submission (labs.warm_kernel)
 
     def to_env(self) -> str:
         return json.dumps(asdict(self))
@@ -133,10 +135,15 @@ def _system_binds() -> list[str]:
     return args
 
 
-def bwrap_command(settings: Settings, workdir: str, connection_file: str, kernel_argv: list[str]) -> list[str]:
-    """The full command that starts ``kernel_argv`` inside the sandbox, working in ``workdir``."""
+def bwrap_command(settings: Settings, workdir: str, connection_file: str | None, kernel_argv: list[str],
+                  die_with_parent: bool = True) -> list[str]:
+    """The full command that starts ``kernel_argv`` inside the sandbox, working in ``workdir``.
+
+    ``connection_file`` is bound read-only when given. A warm process (:mod:`labs.warm_kernel`) is started with
+    ``die_with_parent=False``: it outlives the launcher that starts it, and stops itself.
+    """
     limits = settings.limits
-    command = ["bwrap", "--die-with-parent", "--new-session"]
+    command = ["bwrap", *(["--die-with-parent"] if die_with_parent else []), "--new-session"]
     command += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
     if settings.uid is None:
         command += ["--unshare-user"]
@@ -145,7 +152,9 @@ def bwrap_command(settings: Settings, workdir: str, connection_file: str, kernel
     command += _parent_dirs([*settings.readable, settings.ipc_dir, workdir])
     for path in settings.readable:
         command += ["--ro-bind", path, path]
-    command += ["--bind", settings.ipc_dir, settings.ipc_dir, "--ro-bind", connection_file, connection_file]
+    command += ["--bind", settings.ipc_dir, settings.ipc_dir]
+    if connection_file is not None:
+        command += ["--ro-bind", connection_file, connection_file]
     command += ["--bind", workdir, workdir, "--chdir", workdir]
     command += ["--clearenv", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "HOME", "/tmp",
                 "--setenv", "MPLCONFIGDIR", "/tmp/matplotlib", "--setenv", "PYTHONDONTWRITEBYTECODE", "1"]
@@ -203,6 +212,7 @@ def worker_settings(limits: Limits | None = None) -> Settings:
         ipc_dir=ipc_dir,
         uid=uid,
         limits=limits,
+        warm=os.environ.get(WARM_VARIABLE, "1") != "0",
     )
 
 

@@ -2,7 +2,9 @@
 
 Runs on the host with the grader's rights, in the notebook's directory (nbgrader starts kernels
 there). It hands the sandbox user the notebook directory and a private copy of the connection file,
-then replaces itself with bubblewrap running ipykernel (see labs.sandbox).
+then either runs a kernel forked from the submission's warm process (labs.warm_kernel), standing in for it until it
+ends, or, when warm kernels are off or none can be had, replaces itself with bubblewrap running ipykernel (see
+labs.sandbox).
 """
 
 from __future__ import annotations
@@ -36,10 +38,17 @@ def main(argv: list[str]) -> None:
     if settings.uid is not None:
         os.chown(private, settings.uid, settings.uid)
         _chown_tree(workdir, settings.uid)
-    command = bwrap_command(settings, workdir, str(private), [settings.python, "-m", "ipykernel_launcher", "-f", str(private), *extra])
     # The kernel's own stdout/stderr (its start-up banner, or a student writing to file descriptor 1)
     # go to a log beside the sockets, not to the grader's terminal; cell output travels over ZMQ.
-    log = os.open(Path(settings.ipc_dir) / f"kernel-{Path(connection_file).stem}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    log_path = str(Path(settings.ipc_dir) / f"kernel-{Path(connection_file).stem}.log")
+    if settings.warm:
+        from labs import warm_kernel
+
+        status = warm_kernel.launch(settings, workdir, str(private), extra, log_path)
+        if status is not None:
+            raise SystemExit(status)
+    command = bwrap_command(settings, workdir, str(private), [settings.python, "-m", "ipykernel_launcher", "-f", str(private), *extra])
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     sys.stdout.flush()
     sys.stderr.flush()
     os.dup2(log, 1)

@@ -43,6 +43,9 @@ KINDS = {
     "test_grading_features.py": "grading features",
     "test_fault_runs.py": "fault harness",
     "test_sandbox.py": "sandbox",
+    "test_warm_kernel.py": "warm kernels",
+    "test_cluster.py": "cluster grading",
+    "test_hub_browser.py": "hub in a browser",
 }
 
 

@@ -102,3 +102,16 @@ def test_sandboxed_python_sees_only_what_it_should(run_sandboxed, tmp_path):
 def test_sandbox_limits_memory(run_sandboxed):
     done = run_sandboxed("try:\n    bytearray(8 * 2**30)\n    print('allocated')\nexcept MemoryError:\n    print('refused')\n")
     assert "refused" in done.stdout, done.stdout + done.stderr[-500:]
+
+
+def test_a_warm_process_is_confined_as_a_kernel_is_but_outlives_its_launcher(tmp_path):
+    work = tmp_path / "autograded" / "alice" / "lab01"
+    work.mkdir(parents=True)
+    settings = _settings(tmp_path, uid=61234)
+    kernel = sandbox.bwrap_command(settings, str(work), str(tmp_path / "ipc" / "conn.json"), ["python"])
+    warm = sandbox.bwrap_command(settings, str(work), None, ["python"], die_with_parent=False)
+    assert "--die-with-parent" in kernel and "--die-with-parent" not in warm
+    conn_bind = ["--ro-bind", str(tmp_path / "ipc" / "conn.json"), str(tmp_path / "ipc" / "conn.json")]
+    without = [a for a in kernel if a != "--die-with-parent"]
+    at = next(i for i in range(len(without)) if without[i:i + 3] == conn_bind)
+    assert warm == without[:at] + without[at + 3:]  # every other confinement identical

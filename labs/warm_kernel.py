@@ -1,0 +1,366 @@
+"""Warm kernels for grading: each student's notebooks are run by kernels forked from one process, started once.
+
+A kernel spends about 2.5 CPU seconds before a notebook's first line does any work: Python, ipykernel and IPython,
+then the setup cell's imports of PyTorch, NumPy, Matplotlib and ``labs``. Graded cold, a lab of four notebooks pays
+that four times per student. Here the first kernel of a student's submission starts a *warm process* in that
+student's sandbox (the same bubblewrap command, limits, user and notebook directory as a cold kernel: see
+:mod:`labs.sandbox`), which imports all that once and then forks one kernel per notebook on request.
+
+Isolation is unchanged between students: the warm process belongs to one submission's directory (it exits when
+that directory is removed, so one that nbgrader removes and makes again gets a new one) and is stopped when that
+submission is graded
+(:func:`stop_all`), or on its own after :data:`IDLE_SECONDS` without a kernel. Between the notebooks of one
+submission it is weaker than cold kernels: a process a notebook leaves behind lives on while the student's next
+notebooks run. That gives a student power only over their own kernels, which their own code already has.
+
+The launcher (:mod:`labs.sandbox_kernel`, started by jupyter_client for every kernel) calls :func:`launch`. It
+connects to the warm process's Unix socket in the worker's socket directory, starting the process first if there
+is none, and asks it to fork a kernel with the connection file and arguments it was given. It then stands in for
+the kernel: it exits when the kernel does, and if jupyter_client kills it, the warm process kills the kernel. When
+no warm kernel can be had (the process fails to start, or was started with other environment variables), the
+launcher starts a cold kernel instead: warm kernels save time and never change a grade.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+
+IDLE_SECONDS = 60  # a warm process with no kernel for this long exits
+START_TIMEOUT = 120  # seconds for a warm process to import everything and listen
+# Imported once by the warm process: what every notebook's setup cell imports. Not matplotlib.pyplot: importing it
+# picks the backend, which must happen in the kernel (IPython's inline backend hooks into the running shell).
+PRELOAD = ("ipykernel.kernelapp", "numpy", "torch", "torch.nn", "torch.nn.functional", "matplotlib",
+           "matplotlib.figure", "matplotlib.backends.backend_agg", "labs.checks", "labs.notebook", "labs.data")
+
+
+STALE = "its directory was removed"
+
+def socket_path(ipc_dir: str, workdir: str) -> str:
+    """The warm process of ``workdir`` (this very directory: its path and inode) in a worker's socket directory."""
+    info = os.stat(workdir)
+    key = hashlib.sha1(f"{os.path.realpath(workdir)}\0{info.st_dev}\0{info.st_ino}".encode()).hexdigest()[:16]
+    return os.path.join(ipc_dir, f"warm-{key}.sock")
+
+
+def passed_environment() -> dict[str, str]:
+    """The variables a kernel takes from the grader (labs.sandbox.PASSED_VARIABLES) as the launcher sees them."""
+    from labs.sandbox import PASSED_VARIABLES
+
+    return {name: os.environ[name] for name in PASSED_VARIABLES if name in os.environ}
+
+
+# ----------------------------------------------------------------------------- the launcher's side (on the host)
+
+
+def launch(settings, workdir: str, connection_file: str, kernel_args: list[str], log_path: str) -> int | None:
+    """Run a kernel forked from the warm process of ``workdir`` and wait for it; its exit status, or None when no
+    warm kernel could be had and nothing was started (the caller starts a cold kernel)."""
+    path = socket_path(settings.ipc_dir, workdir)
+    request = {"connection_file": connection_file, "args": kernel_args, "log": log_path, "env": passed_environment()}
+    for _ in range(2):  # a second time when the warm process found its directory removed (and has exited)
+        connection = _connect(path) or _start(settings, workdir, path, log_path)
+        if connection is None:
+            return None
+        try:
+            connection.sendall(json.dumps(request).encode() + b"\n")
+            reply = json.loads(_read_line(connection) or b'{"refused": "the warm process closed the connection"}')
+        except (OSError, ValueError) as error:
+            reply = {"refused": str(error)}
+        if "refused" not in reply:
+            break
+        connection.close()
+        if reply.get("refused") != STALE:
+            break
+    if "refused" in reply:
+        _log(log_path, f"warm kernel refused ({reply['refused']}): starting a cold kernel")
+        return None
+    ending = _read_line(connection)  # blocks while the kernel runs; the warm process writes its exit status
+    connection.close()
+    try:
+        return int(json.loads(ending)["status"]) if ending else 1
+    except (ValueError, KeyError, TypeError):
+        return 1
+
+
+def stop_all(ipc_dir: str) -> int:
+    """Stop every warm process of a worker's socket directory, with its kernels and whatever they left running;
+    how many were stopped."""
+    stopped = 0
+    for path in sorted(Path(ipc_dir).glob("warm-*.sock")):
+        connection = _connect(str(path))
+        if connection is None:
+            continue
+        try:
+            connection.sendall(b'{"stop": true}\n')
+            _read_line(connection)  # closed once it has stopped its kernels
+            stopped += 1
+        except OSError:
+            pass
+        finally:
+            connection.close()
+    for pidfile in sorted(Path(ipc_dir).glob("warm-*.pid")):  # the sandboxes: gone by now, or killed here
+        _end_sandbox([int(pid) for pid in pidfile.read_text().split()])
+        pidfile.unlink(missing_ok=True)
+    return stopped
+
+
+def _end_sandbox(pids: list[int], grace: float = 5.0) -> None:
+    """Wait for a warm process's sandbox (bubblewrap's processes) to exit; kill it if it has not.
+
+    Killing the sandbox's init process ends every process in its PID namespace, so nothing a student started
+    outlives the grading of their submission, even if the warm process itself was killed.
+    """
+    deadline = time.monotonic() + grace
+    while any(_running(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for pid in pids:
+        if _running(pid):
+            _kill(pid)
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _connect(path: str) -> socket.socket | None:
+    if not os.path.exists(path):
+        return None
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        connection.connect(path)
+        return connection
+    except OSError:  # a socket left by a process that is gone
+        connection.close()
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        return None
+
+
+def _start(settings, workdir: str, path: str, log_path: str) -> socket.socket | None:
+    """Start the warm process of ``workdir`` in its sandbox and connect to it (None if it did not come up)."""
+    from labs.sandbox import bwrap_command
+
+    command = bwrap_command(settings, workdir, None, [settings.python, "-m", "labs.warm_kernel", path, "--sandboxed"],
+                            die_with_parent=False)
+    log = os.open(os.path.join(settings.ipc_dir, f"{Path(path).stem}.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        # Its own session, so that it outlives this launcher: the next notebooks' kernels are forked from it.
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+    except OSError as error:
+        _log(log_path, f"warm process failed to start ({error})")
+        return None
+    finally:
+        os.close(log)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        connection = _connect(path)
+        if connection is not None:
+            _record_sandbox(process.pid, path)
+            return connection
+        if process.poll() is not None:
+            _log(log_path, f"warm process exited with status {process.returncode} before listening")
+            return None
+        time.sleep(0.05)
+    process.kill()
+    _log(log_path, f"warm process did not listen within {START_TIMEOUT} s")
+    return None
+
+
+def _record_sandbox(pid: int, path: str) -> None:
+    """Write the host PIDs of the sandbox (bubblewrap, and its init in the new PID namespace) beside the socket."""
+    pids = [pid]
+    try:
+        pids += [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        pass
+    Path(path).with_suffix(".pid").write_text(" ".join(map(str, pids)))
+
+
+def _read_line(connection: socket.socket) -> bytes:
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = connection.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data.strip()
+
+
+def _log(path: str, message: str) -> None:
+    with open(path, "a") as handle:
+        handle.write(f"labs.warm_kernel: {message}\n")
+
+
+# ----------------------------------------------------------------------------- the warm process (in the sandbox)
+
+
+def serve(path: str, sandboxed: bool = False) -> None:
+    """Import what kernels need, then fork a kernel per request on the socket ``path`` until stopped or idle.
+
+    ``sandboxed``: this process is the first in its own PID namespace (:func:`_start`), so on the way out it kills
+    every other process it may signal there: what the kernels left running.
+    """
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # what ipykernel would set
+    if sys.path and sys.path[0] in ("", os.getcwd()):  # as ipykernel_launcher does; the kernel's shell adds it back
+        del sys.path[0]
+    import importlib
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    environment = passed_environment()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(16)
+    kernels: dict[int, socket.socket] = {}  # pid -> the launcher standing in for it
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ)
+    idle_since = time.monotonic()
+    try:
+        while True:
+            for key, _ in selector.select(timeout=0.1):
+                if key.fileobj is listener:
+                    connection, _ = listener.accept()
+                    if _handle(connection, listener, kernels, environment, selector) == "stop":
+                        return
+                else:  # a launcher went away: jupyter_client killed it, so its kernel goes too
+                    for pid, connection in list(kernels.items()):
+                        if connection is key.fileobj:
+                            _kill(pid)
+            _reap(kernels, selector)
+            if kernels:
+                idle_since = time.monotonic()
+            elif time.monotonic() - idle_since > IDLE_SECONDS:
+                return
+    finally:
+        for pid in list(kernels):
+            _kill(pid)
+        _reap(kernels, selector, wait=True)
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        if sandboxed and os.getpid() == 2:  # bubblewrap's init is 1 and cannot be signalled by this user
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+def _handle(connection, listener, kernels, environment, selector) -> str:
+    connection.settimeout(10)
+    try:
+        request = json.loads(_read_line(connection) or b"{}")
+    except (OSError, ValueError):
+        connection.close()
+        return ""
+    if request.get("stop"):
+        for pid in list(kernels):
+            _kill(pid)
+        _reap(kernels, selector, wait=True)
+        connection.close()
+        return "stop"
+    if os.stat(".").st_nlink == 0:  # the directory was removed (and maybe made again, with the same inode number)
+        connection.sendall(json.dumps({"refused": STALE}).encode() + b"\n")
+        connection.close()
+        return "stop"
+    if request.get("env") != environment:  # the kernel must see the grader's variables as they are now
+        connection.sendall(json.dumps({"refused": "started with other environment variables"}).encode() + b"\n")
+        connection.close()
+        return ""
+    pid = os.fork()
+    if pid == 0:
+        selector.close()
+        _run_kernel(request, [listener, connection, *kernels.values()])
+    connection.settimeout(None)
+    connection.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+    kernels[pid] = connection
+    selector.register(connection, selectors.EVENT_READ)
+    return ""
+
+
+def _run_kernel(request: dict, inherited: list[socket.socket]) -> None:
+    """In the forked child: become the kernel the request asks for; never returns."""
+    status = 1
+    try:
+        for held in inherited:
+            held.close()
+        _die_with_parent()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        try:
+            log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        except OSError:
+            log = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.close(log)
+        from ipykernel import kernelapp
+
+        kernelapp.launch_new_instance(argv=["-f", request["connection_file"], *request["args"]])
+        status = 0
+    except SystemExit as ended:
+        status = ended.code if isinstance(ended.code, int) else (0 if ended.code is None else 1)
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(status)
+
+
+def _die_with_parent() -> None:
+    """This process gets SIGKILL when the warm process that forked it ends, however it ends (Linux's prctl)."""
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() == 1:  # the warm process ended before prctl took effect
+        os._exit(1)
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _reap(kernels: dict[int, socket.socket], selector, wait: bool = False) -> None:
+    """Collect kernels that ended and tell their launchers how (which then exit with that status)."""
+    while kernels:
+        try:
+            pid, status = os.waitpid(-1, 0 if wait else os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        connection = kernels.pop(pid, None)
+        if connection is None:
+            continue
+        selector.unregister(connection)
+        try:
+            connection.sendall(json.dumps({"status": os.waitstatus_to_exitcode(status)}).encode() + b"\n")
+        except OSError:
+            pass
+        connection.close()
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1], sandboxed="--sandboxed" in sys.argv[2:])
