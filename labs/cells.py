@@ -56,3 +56,16 @@ def find(nb: NotebookNode, wanted: str) -> tuple[int, NotebookNode]:
 def strip_solution_markers(source: str) -> str:
     """The student-facing form of a solution: the code without ``### BEGIN/END SOLUTION`` lines."""
     return SOLUTION_MARKERS.sub("", source)
+
+
+def visible_part(source: str) -> str:
+    """A test cell's source without its hidden blocks (what the release shows)."""
+    kept, hidden = [], False
+    for line in source.splitlines(keepends=True):
+        if HIDDEN_BEGIN in line:
+            hidden = True
+        elif HIDDEN_END in line:
+            hidden = False
+        elif not hidden:
+            kept.append(line)
+    return "".join(kept)

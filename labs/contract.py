@@ -33,7 +33,17 @@ SETUP_CALL = "labs.notebook.setup"
 NBGRADER_KEYS = {"grade", "grade_id", "locked", "schema_version", "solution"}
 # Labs written before the contract asked every lab for a graded written answer, and still without one;
 # their second edition (issue 13) adds one and removes them from this set. No new lab may be added to it.
-WRITTEN_ANSWER_PENDING = frozenset({"lab02", "lab03", "lab05"})
+WRITTEN_ANSWER_PENDING = frozenset()
+
+
+def _answer_names(nb: NotebookNode) -> set[str]:
+    """The functions and classes the notebook's answer cells define (at the top level: not their methods)."""
+    return {name for cell in nb.cells if cells.is_answer(cell) for name in _defined_names(cell.source, top_level=True)}
+
+
+def _defined_names(source: str, top_level: bool = False) -> set[str]:
+    indent = "" if top_level else r"[ \t]*"
+    return set(re.findall(rf"^{indent}(?:def|class)\s+(\w+)", source, re.MULTILINE))
 
 
 def _where(path: Path, index: int, cell: NotebookNode) -> str:
@@ -120,6 +130,9 @@ def check_notebook(path: Path) -> tuple[list[str], list[str]]:
                 problems.append(f"{where}: test cell needs a ### BEGIN HIDDEN TESTS ... ### END HIDDEN TESTS block")
             elif not source[:begin].strip():
                 problems.append(f"{where}: test cell needs visible tests before the hidden block")
+            for name in _answer_names(nb) & _defined_names(cells.visible_part(source)):
+                problems.append(f"{where}: the visible tests define {name}, which an answer cell defines: the release "
+                                "would show that reference; define it inside the hidden block")
         elif cells.is_manual(cell) and is_test(lab):
             problems.append(f"{where}: a test is autograded entirely; it has no manually graded cells")
         elif cells.is_manual(cell) and cell.cell_type == "markdown":

@@ -16,13 +16,17 @@ HIDDEN_NOTE = "# Hidden tests ran here; their code is not shown. The error below
 
 
 def hide_hidden_block(source: str) -> str:
-    """The source with everything from ``### BEGIN HIDDEN TESTS`` to its end marker replaced by a note."""
-    begin = source.find(cells.HIDDEN_BEGIN)
-    if begin < 0:
-        return source
-    end = source.find(cells.HIDDEN_END, begin)
-    tail = source[end + len(cells.HIDDEN_END):] if end >= 0 else ""
-    return source[:begin] + HIDDEN_NOTE + tail
+    """The source with every ``### BEGIN HIDDEN TESTS`` ... end-marker block replaced by a note.
+
+    A test cell may hold more than one hidden block (a reference swapped in before the visible tests, more
+    tests after them); an unterminated block hides everything after its start.
+    """
+    parts = []
+    while (begin := source.find(cells.HIDDEN_BEGIN)) >= 0:
+        end = source.find(cells.HIDDEN_END, begin)
+        parts.append(source[:begin] + HIDDEN_NOTE)
+        source = source[end + len(cells.HIDDEN_END):] if end >= 0 else ""
+    return "".join(parts) + source
 
 
 class HideHiddenTests(NbGraderPreprocessor):

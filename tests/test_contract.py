@@ -169,3 +169,20 @@ def test_grade_ids_name_their_assignment(good_notebook, tmp_path):
     # test9's ids in test8's folder, and a lab's ids in a test, are both refused.
     assert "grade_id must look like test8-" in _problems(nb, tmp_path, lab="test8")
     assert "grade_id must look like test9-" in _problems(good_notebook, tmp_path, lab="test9")
+
+
+def test_a_reference_defined_in_visible_tests_is_a_leak(good_notebook, tmp_path):
+    answer = _first(good_notebook, cells.is_answer)
+    name = re.search(r"^def (\w+)", answer.source, re.MULTILINE).group(1)
+    test = good_notebook.cells[good_notebook.cells.index(answer) + 1]
+    original = test.source
+    reference = f"def {name}(*args):  # the reference, while these tests run\n    return None\n"
+    test.source = f"_saved = {name}\n{reference}{original}"
+    assert f"the visible tests define {name}" in _problems(good_notebook, tmp_path)
+    test.source = f"_saved = {name}\n{cells.HIDDEN_BEGIN}\n{reference}{cells.HIDDEN_END}\n{original}"
+    assert _problems(good_notebook, tmp_path) == ""
+
+
+def test_visible_part_drops_every_hidden_block():
+    source = f"a = 1\n{cells.HIDDEN_BEGIN}\nsecret()\n{cells.HIDDEN_END}\nb = 2\n{cells.HIDDEN_BEGIN}\nmore()\n{cells.HIDDEN_END}\nc = 3\n"
+    assert cells.visible_part(source) == "a = 1\nb = 2\nc = 3\n"

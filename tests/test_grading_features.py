@@ -163,3 +163,14 @@ def test_several_labs_are_graded_in_one_pool(tmp_path):
     with open(grading.export_grades(course), newline="") as handle:
         rows = {(r["assignment"], r["student_id"]): float(r["score"]) for r in csv.DictReader(handle)}
     assert rows == {(other, "ada"): 0.0, (other, "bob"): 0.0, (LAB, "ada"): 2.0, (LAB, "bob"): 1.0}  # bob: no lab98, a row of 0
+
+
+def test_every_hidden_block_of_a_test_cell_is_hidden_in_feedback():
+    from labs.feedback import HIDDEN_NOTE, hide_hidden_block
+
+    source = ("_saved = f\n### BEGIN HIDDEN TESTS\ndef f(x):  # the reference\n    return 2 * x\n### END HIDDEN TESTS\n"
+              "assert g(1) == 2\n### BEGIN HIDDEN TESTS\nassert g(5) == 10\n### END HIDDEN TESTS\nf = _saved\n")
+    hidden = hide_hidden_block(source)
+    assert "return 2 * x" not in hidden and "g(5)" not in hidden and "BEGIN HIDDEN" not in hidden
+    assert hidden.count(HIDDEN_NOTE) == 2 and "assert g(1) == 2" in hidden and hidden.endswith("f = _saved\n")
+    assert hide_hidden_block("visible\n### BEGIN HIDDEN TESTS\nsecret") == "visible\n" + HIDDEN_NOTE
