@@ -85,6 +85,8 @@ FAULTS = [
     Fault("lstm-last-step-only", LSTM, LSTM_T, replace=(("return self.head(outputs), state", "return self.head(outputs[:, -1]), state"),),
           why="predicts only after the last character"),
     # training
+    Fault("lstm-detached-outputs", LSTM, LSTM_T, replace=(("return self.head(outputs), state", "return self.head(outputs.detach()), state"),),
+          why="the same logits, but no gradient reaches the LSTM or the embedding: only the head would train"),
     Fault("train-unshifted-targets", TRAIN, TRAIN_T, replace=(("inputs, targets = windows[:, :-1], windows[:, 1:]", "inputs, targets = windows[:, :-1], windows[:, :-1]"),),
           why="predicts the current character"),
     Fault("train-last-position-only", TRAIN, TRAIN_T,
@@ -155,8 +157,12 @@ FAULTS += [
           why="ignores the GloVe vectors"),
     Fault("classifier-frozen-embeddings", CLS, CLS_T, replace=(("freeze=False", "freeze=True"),), why="embeddings not fine-tuned"),
     # TextCNN
+    Fault("classifier-detached-state", CLS, CLS_T, replace=(("return self.head(self.dropout(h_n[-1]))", "return self.head(self.dropout(h_n[-1].detach()))"),),
+          why="the same logits, but the LSTM and the embeddings never learn"),
     Fault("cnn-mean-over-time", CNN, CNN_T, replace=(("F.relu(conv(x)).amax(dim=2)", "F.relu(conv(x)).mean(dim=2)"),), why="mean instead of max over time"),
     Fault("cnn-no-relu", CNN, CNN_T, replace=(("F.relu(conv(x)).amax(dim=2)", "conv(x).amax(dim=2)"),), why="no ReLU"),
+    Fault("cnn-detached-features", CNN, CNN_T, replace=(("return self.head(self.dropout(features))", "return self.head(self.dropout(features.detach()))"),),
+          why="the same logits, but the convolutions and the embeddings never learn"),
     Fault("cnn-one-width", CNN, CNN_T,
           replace=(("nn.Conv1d(embeddings.shape[1], num_filters, k) for k in kernel_sizes)", "nn.Conv1d(embeddings.shape[1], num_filters, kernel_sizes[0]) for k in kernel_sizes)"),),
           why="every convolution has the first width"),
