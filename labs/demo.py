@@ -9,7 +9,7 @@ from pathlib import Path
 from labs import faults, grading, marks, release, schedule, submissions
 from labs.paths import lab_names
 
-DEMO_STUDENTS = {"demo-solution": "solution", "demo-blank": "blank", "demo-faulty": "faulty"}
+DEMO_STUDENTS = {"demo-solution": "solution", "demo-blank": "blank", "demo-partial": "partial"}
 
 
 def build_submissions(lab: str, root: Path) -> None:
@@ -34,7 +34,7 @@ def grade_table(csv_path: Path) -> str:
     return "\n".join(lines)
 
 
-DEMO_PROJECT_MARKS = {"demo-solution": 78.0, "demo-faulty": 58.0}  # demo-blank handed in no report: reported missing
+DEMO_PROJECT_MARKS = {"demo-solution": 78.0, "demo-partial": 58.0}  # demo-blank handed in no report: reported missing
 
 
 def module_marks(root: Path) -> str:

@@ -2,7 +2,9 @@
 
 * the model solution: the release with every answer filled in from the source;
 * the untouched release;
-* a wrong submission: the model solution with one catalogued fault per answer.
+* a wrong submission: the model solution with one catalogued fault per answer;
+* a partly right submission, as a real student's often is: every second answer carries one of its catalogued
+  faults (a different one from answer to answer), the others are the model solution.
 """
 
 from __future__ import annotations
@@ -41,11 +43,14 @@ def fill(release: NotebookNode, answers: dict[str, str]) -> NotebookNode:
     return nb
 
 
+KINDS = ("solution", "blank", "faulty", "partial")
+
+
 def write_submission(
     lab: str, student: str, root: Path, kind: str, faults: list[Fault] = ()
 ) -> Path:
-    """Write ``submitted/STUDENT/LAB`` of the given kind: ``solution``, ``blank`` or ``faulty``."""
-    if kind not in ("solution", "blank", "faulty"):
+    """Write ``submitted/STUDENT/LAB`` of the given kind: ``solution``, ``blank``, ``faulty`` or ``partial``."""
+    if kind not in KINDS:
         raise ValueError(f"unknown submission kind {kind!r}")
     release_dir = root / "release" / lab
     target = root / "submitted" / student / lab
@@ -54,7 +59,7 @@ def write_submission(
     shutil.copytree(release_dir, target)
     if kind == "blank":
         return target
-    chosen = first_fault_per_answer(faults) if kind == "faulty" else []
+    chosen = {"faulty": first_fault_per_answer(faults), "partial": every_second_answer_wrong(faults)}.get(kind, [])
     for release_path in sorted(release_dir.glob("*.ipynb")):
         source = nbformat.read(str(root / "source" / lab / release_path.name), as_version=4)
         release = nbformat.read(str(release_path), as_version=4)
@@ -67,3 +72,16 @@ def first_fault_per_answer(faults: list[Fault]) -> list[Fault]:
     for fault in faults:
         chosen.setdefault(fault.answer, fault)
     return list(chosen.values())
+
+
+def every_second_answer_wrong(faults: list[Fault]) -> list[Fault]:
+    """Faults for the second, fourth, ... answer of the catalogue (in its order, which follows the notebooks).
+
+    The k-th wrong answer takes the k-th fault of its answer (cycling), so the demo shows different mistakes and
+    the messages they get, not always the first one catalogued.
+    """
+    by_answer: dict[str, list[Fault]] = {}
+    for fault in faults:
+        by_answer.setdefault(fault.answer, []).append(fault)
+    wrong = list(by_answer.values())[1::2]
+    return [options[k % len(options)] for k, options in enumerate(wrong)]

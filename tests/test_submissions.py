@@ -35,3 +35,30 @@ def test_solution_blank_and_faulty_submissions(tmp_path):
                 assert "### BEGIN SOLUTION" not in solved.cells[index].source
                 expected = cells.strip_solution_markers(chosen[gid].apply(cells.find(source_nb, gid)[1].source))
                 assert wrong.cells[index].source == expected != model
+
+
+def test_partial_submission_gets_every_second_answer_wrong_with_varied_faults(tmp_path):
+    lab = LABS[0]
+    course = _course(tmp_path, lab)
+    catalogue = faults.load(lab, ROOT)
+    partial = submissions.write_submission(lab, "p", course, "partial", catalogue)
+    answers = list(dict.fromkeys(f.answer for f in catalogue))
+    chosen = {f.answer: f for f in submissions.every_second_answer_wrong(catalogue)}
+    assert set(chosen) == set(answers[1::2])  # the first answer right, the second wrong, ...
+    first_faults = {f.answer: f for f in submissions.first_fault_per_answer(catalogue)}
+    assert any(chosen[a] is not first_faults[a] for a in chosen)  # not always the first fault catalogued
+    right = wrong = 0
+    for release_path in sorted((course / "release" / lab).glob("*.ipynb")):
+        source_nb = execute.read(course / "source" / lab / release_path.name)
+        written = execute.read(partial / release_path.name)
+        for cell in written.cells:
+            gid = cells.grade_id(cell)
+            if cells.is_answer(cell):
+                model = cells.strip_solution_markers(cells.find(source_nb, gid)[1].source)
+                if gid in chosen:
+                    assert cell.source == cells.strip_solution_markers(chosen[gid].apply(cells.find(source_nb, gid)[1].source)) != model
+                    wrong += 1
+                else:
+                    assert cell.source == model
+                    right += 1
+    assert right > 0 and wrong > 0
