@@ -3,29 +3,69 @@
 from __future__ import annotations
 
 import filecmp
+import fnmatch
 import json
 import tempfile
 from pathlib import Path
 
 from labs import course
 
+# nbgrader's CourseDirectory.ignore when the course does not set it.
+NBGRADER_DEFAULT_IGNORE = (".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback")
+
 
 def generate(lab: str, root: Path) -> Path:
-    """``nbgrader generate_assignment`` for one lab; returns ``release/LAB``."""
-    course.check(course.api(root).generate_assignment(lab, force=True, create=True), f"generate_assignment {lab}")
-    return root / "release" / lab
+    """``nbgrader generate_assignment`` for one lab; returns ``release/LAB``.
+
+    nbgrader removes the old ``release/LAB`` before it writes the new one; when it then fails (for instance, the
+    gradebook refuses to add or remove cells of a notebook that students have submitted), the old release is put
+    back, so a failed release loses nothing.
+    """
+    import shutil
+
+    target = root / "release" / lab
+    with tempfile.TemporaryDirectory(prefix="comp6248-release-backup-") as backup:
+        kept = Path(backup) / lab
+        if target.is_dir():
+            shutil.copytree(target, kept, symlinks=True)
+        try:
+            course.check(course.api(root).generate_assignment(lab, force=True, create=True), f"generate_assignment {lab}")
+        except course.NbgraderFailed:
+            if kept.is_dir():
+                shutil.rmtree(target, ignore_errors=True)
+                shutil.copytree(kept, target, symlinks=True)
+            raise
+    return target
 
 
 def _same_notebook(a: Path, b: Path) -> bool:
     return json.loads(a.read_text(encoding="utf-8")) == json.loads(b.read_text(encoding="utf-8"))
 
 
-def differences(fresh: Path, committed: Path) -> list[str]:
-    """Human-readable differences between two release folders (empty when they match)."""
+def _ignored(rel: Path, ignore: list[str]) -> bool:
+    """Whether nbgrader would leave ``rel`` out of a copy: any part of the path matches a ``CourseDirectory.ignore``
+    pattern (``.ipynb_checkpoints``, ``__pycache__``, ...)."""
+    return any(fnmatch.fnmatch(part, pattern) for part in rel.parts for pattern in ignore)
+
+
+def ignore_patterns(root: Path) -> list[str]:
+    """The course's ``CourseDirectory.ignore`` (nbgrader_config.py), or nbgrader's default."""
+    ignore = course.load_config(root).CourseDirectory.get("ignore") if (root / course.CONFIG_FILE).is_file() else None
+    return list(ignore) if ignore else list(NBGRADER_DEFAULT_IGNORE)
+
+
+def differences(fresh: Path, committed: Path, ignore: list[str] | None = None) -> list[str]:
+    """Human-readable differences between two release folders (empty when they match).
+
+    Files that nbgrader itself ignores (``ignore``, by default nbgrader's ``CourseDirectory.ignore``) are not
+    compared: JupyterLab's ``.ipynb_checkpoints/`` in a release folder does not make it stale.
+    """
     if not committed.is_dir():
         return [f"{committed} does not exist"]
-    fresh_files = {p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file()}
-    committed_files = {p.relative_to(committed) for p in committed.rglob("*") if p.is_file()}
+    ignore = list(NBGRADER_DEFAULT_IGNORE) if ignore is None else ignore
+    fresh_files = {p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file() and not _ignored(p.relative_to(fresh), ignore)}
+    committed_files = {p.relative_to(committed) for p in committed.rglob("*")
+                       if p.is_file() and not _ignored(p.relative_to(committed), ignore)}
     problems = [f"missing from {committed}: {p}" for p in sorted(fresh_files - committed_files)]
     problems += [f"not generated from source (delete it): {committed / p}" for p in sorted(committed_files - fresh_files)]
     for rel in sorted(fresh_files & committed_files):
@@ -41,4 +81,4 @@ def check(lab: str, root: Path) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="comp6248-release-") as scratch:
         scratch_root = course.copy_lab(root, lab, Path(scratch))
         fresh = generate(lab, scratch_root)
-        return differences(fresh, root / "release" / lab)
+        return differences(fresh, root / "release" / lab, ignore_patterns(root))

@@ -43,3 +43,47 @@ def test_staleness_is_detected(tmp_path):
     found = "\n".join(release.differences(fresh, committed))
     assert f"stale: {notebook}" in found
     assert "leftover.txt" in found and "new.md" in found
+
+
+def test_release_check_ignores_what_nbgrader_ignores(tmp_path):
+    """Opening a release notebook in JupyterLab leaves .ipynb_checkpoints/ beside it: not a stale release."""
+    lab = LABS[0]
+    fresh = tmp_path / "fresh"
+    shutil.copytree(ROOT / "release" / lab, fresh)
+    committed = tmp_path / "committed"
+    shutil.copytree(fresh, committed)
+    notebook = sorted(committed.glob("*.ipynb"))[0]
+    (committed / ".ipynb_checkpoints").mkdir()
+    (committed / ".ipynb_checkpoints" / notebook.name.replace(".ipynb", "-checkpoint.ipynb")).write_text("{}")
+    (committed / "__pycache__").mkdir()
+    (committed / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
+    ignore = release.ignore_patterns(ROOT)
+    assert ".ipynb_checkpoints" in ignore, ignore
+    assert release.differences(fresh, committed, ignore) == []
+    # What nbgrader does not ignore still counts: a student's file in release/ is reported.
+    (committed / "my_answers.py").write_text("x = 1\n")
+    assert any("my_answers.py" in problem for problem in release.differences(fresh, committed, ignore))
+
+
+def test_a_failed_release_puts_the_old_one_back(tmp_path):
+    """nbgrader removes release/LAB first; when the gradebook then refuses the change, nothing may be lost."""
+    import nbformat
+    from nbformat.v4 import new_code_cell
+
+    from labs import course
+    from tests.tinylab import LAB, NOTEBOOK, make_course
+
+    root = make_course(tmp_path)
+    before = {p.name: p.read_bytes() for p in (root / "release" / LAB).iterdir()}
+    with course.gradebook(root) as gb:  # a student has submitted: nbgrader refuses to add or remove cells
+        gb.add_student("alice")
+        gb.add_submission(LAB, "alice")
+    path = root / "source" / LAB / NOTEBOOK
+    nb = nbformat.read(str(path), as_version=4)
+    nb.cells.append(new_code_cell("x = 1"))
+    nb.cells[-1].metadata = {"nbgrader": {"grade": False, "solution": False, "locked": True, "schema_version": 3,
+                                          "task": False, "grade_id": "lab99-extra"}}
+    nbformat.write(nb, str(path))
+    with pytest.raises(course.NbgraderFailed, match="generate_assignment"):
+        release.generate(LAB, root)
+    assert {p.name: p.read_bytes() for p in (root / "release" / LAB).iterdir()} == before
