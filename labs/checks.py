@@ -54,7 +54,8 @@ def assert_close(
 ) -> None:
     """``actual`` matches ``expected`` elementwise within ``atol + rtol * |expected|``.
 
-    Checks the type and shape first.
+    Checks the type and shape first. Where ``expected`` is not finite, ``actual`` must match it exactly
+    (inf of the same sign, nan where it is nan); where ``expected`` is finite, so must ``actual`` be.
     """
     expected_t = _as_tensor(expected, f"{name} (reference)")
     if isinstance(expected, torch.Tensor) and not isinstance(actual, torch.Tensor):
@@ -66,9 +67,22 @@ def assert_close(
     e = expected_t.detach().to(torch.float64).cpu()
     if a.numel() == 0:
         return
-    if not torch.isfinite(a).all() and torch.isfinite(e).all():
-        bad = int((~torch.isfinite(a)).sum())
-        raise AssertionError(f"{name}: {bad} entries are inf or nan; {against} has none")
+    finite = torch.isfinite(e)
+    if not finite.all():  # a non-finite reference entry is matched exactly or not at all
+        unmatched = ~finite & ~((a == e) | (torch.isnan(a) & torch.isnan(e)))
+        if bool(unmatched.any()):
+            index = tuple(int(i) for i in torch.nonzero(unmatched)[0])
+            at = f"at index {index} " if index else ""
+            raise AssertionError(f"{name}: {against} is {float(e[index])} {at}and the answer must match it exactly, "
+                                 f"got {float(a[index]):.6g} ({int(unmatched.sum())} such entries)")
+    wild = finite & ~torch.isfinite(a)
+    if bool(wild.any()):
+        bad = int(wild.sum())
+        if finite.all():
+            raise AssertionError(f"{name}: {bad} entries are inf or nan; {against} has none")
+        index = tuple(int(i) for i in torch.nonzero(wild)[0])
+        raise AssertionError(f"{name}: {bad} entries are inf or nan where {against} is finite "
+                             f"(first at index {index}: got {float(a[index])}, expected {float(e[index]):.6g})")
     diff = (a - e).abs()
     diff = torch.where(torch.isfinite(diff), diff, torch.zeros_like(diff))
     too_far = diff > atol + rtol * e.abs()

@@ -510,7 +510,8 @@ REGISTRY: dict[str, Dataset] = {
                 loader=_sklearn_loader(f"load_{name.replace('-', '_')}"),
             )
             for name, description in (
-                ("diabetes", "442 diabetes patients, 10 standardised baseline variables, disease progression"),
+                ("diabetes", "442 diabetes patients, 10 baseline variables (centred, columns of unit length: "
+                             "std 0.048, not standardised), disease progression"),
                 ("breast-cancer", "569 breast tumours, 30 features, malignant or benign"),
                 ("iris", "150 iris flowers, 4 measurements, 3 species"),
                 ("digits", "1,797 handwritten digits as 8x8 images, 10 classes"),

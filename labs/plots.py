@@ -57,3 +57,54 @@ def plot_history(history: Sequence[dict], keys: Sequence[str] = ("loss", "val_lo
     ax.set_title(title)
     ax.legend()
     return ax
+
+
+def plot_graph(edges, labels: dict, ax=None, title: str = "", edge_labels: dict | None = None):
+    """Draw a computational graph, inputs on the left and the output on the right; returns the axes.
+
+    ``edges`` are ``(parent, child)`` pairs of node keys (any hashable objects: ``Var``s, autograd nodes, ids)
+    and ``labels`` maps every node to its text. Each node is drawn as far right as its children allow (one
+    column left of its leftmost child), so every edge points to the right and an input sits next to where it
+    is used. ``edge_labels`` optionally maps ``(parent, child)`` to a short text written on that edge (a
+    local derivative, say).
+    """
+    nodes = list(labels)
+    children: dict = {node: [] for node in nodes}
+    has_parent = set()
+    for parent, child in edges:
+        children[parent].append(child)
+        has_parent.add(child)
+    to_sink: dict = {}
+
+    def steps_to_sink(node):
+        if node not in to_sink:
+            to_sink[node] = 1 + max((steps_to_sink(c) for c in children[node]), default=-1)
+        return to_sink[node]
+
+    last = max(steps_to_sink(node) for node in nodes)
+    columns: dict[int, list] = {}
+    for node in nodes:
+        columns.setdefault(last - to_sink[node], []).append(node)
+    height = max(len(column) for column in columns.values())
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.9 * len(columns) + 1, 0.9 * height + 1))
+    position = {}
+    for d in sorted(columns, reverse=True):  # right to left: order a column by where its children are
+        column = sorted(columns[d], key=lambda n: -np.mean([position[c][1] for c in children[n]]) if children[n] else 0.0)
+        for k, node in enumerate(column):
+            position[node] = (d, (len(column) - 1) / 2 - k)
+    for parent, child in edges:
+        ax.annotate("", xy=position[child], xytext=position[parent],
+                    arrowprops=dict(arrowstyle="->", color="0.45", shrinkA=24, shrinkB=24))
+        if edge_labels and (parent, child) in edge_labels:
+            (x0, y0), (x1, y1) = position[parent], position[child]
+            ax.text((x0 + x1) / 2, (y0 + y1) / 2, edge_labels[(parent, child)], fontsize=7, color="tab:red",
+                    ha="center", va="center", bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8))
+    for node, (x, y) in position.items():
+        ax.text(x, y, labels[node], ha="center", va="center", fontsize=8,
+                bbox=dict(boxstyle="round,pad=0.3", fc="lavender" if node in has_parent else "honeydew", ec="0.4"))
+    ax.set_xlim(-0.6, len(columns) - 0.4)
+    ax.set_ylim(-height / 2, height / 2)
+    ax.axis("off")
+    ax.set_title(title)
+    return ax

@@ -31,6 +31,25 @@ def test_assert_close_checks_type_shape_and_nan():
         assert_close(torch.tensor([float("nan")]), torch.tensor([0.0]), "h")
 
 
+def test_assert_close_checks_non_finite_expected_entries():
+    inf, nan = float("inf"), float("nan")
+    # Matched exactly: the same infinities, nan where nan; the finite entries are compared as usual.
+    assert_close(torch.tensor([1.0, inf, -inf, nan]), torch.tensor([1.0, inf, -inf, nan]), "h", quiet=True)
+    assert_close(inf, inf, "scalar", quiet=True)
+    # A finite answer where the reference is inf, naming the index (this used to pass silently).
+    with pytest.raises(AssertionError, match=r"h: the reference is inf at index \(2,\) .*got 800"):
+        assert_close(torch.tensor([0.0, 1.0, 800.0]), torch.tensor([0.0, 1.0, inf]), "h")
+    with pytest.raises(AssertionError, match=r"is -inf at index \(0, 1\).*got inf"):
+        assert_close(torch.tensor([[0.0, inf]]), torch.tensor([[0.0, -inf]]), "h")
+    with pytest.raises(AssertionError, match=r"is nan at index \(1,\).*got 3"):
+        assert_close(torch.tensor([1.0, 3.0]), torch.tensor([1.0, nan]), "h")
+    with pytest.raises(AssertionError, match=r"scalar: torch.exp is inf and the answer must match it exactly, got nan"):
+        assert_close(nan, inf, "scalar", against="torch.exp")
+    # An inf or nan answer where the reference is finite fails even when other reference entries are not finite.
+    with pytest.raises(AssertionError, match=r"inf or nan where the reference is finite \(first at index \(0,\)"):
+        assert_close(torch.tensor([nan, inf]), torch.tensor([2.0, inf]), "h")
+
+
 def test_check_tensor():
     assert check_tensor(torch.zeros(2, dtype=torch.float64), "t", shape=(2,), dtype=torch.float64) is None
     with pytest.raises(AssertionError, match="dtype"):

@@ -20,6 +20,9 @@ SIGMOID_VALUE = "lab01-sigmoid-value-tests"
 SIGMOID_GRAD = "lab01-sigmoid-gradient-tests"
 LOGISTIC = "lab01-logistic-nll-grad"
 LOGISTIC_T = ("lab01-logistic-nll-grad-tests",)
+GRADCHECK = "lab01-grad-check"
+GRADCHECK_NUM = ("lab01-grad-check-numerical-tests",)
+GRADCHECK_REL = ("lab01-grad-check-relative-error-tests",)
 SOFTMAX = "lab01-softmax"
 SOFTMAX_T = ("lab01-softmax-tests",)
 SOFTREG = "lab01-softmax-regression-grad"
@@ -66,6 +69,26 @@ FAULTS = [
     Fault("pinv-normal-equations", PINV, (PINV_FULL, PINV_DEFICIENT),
           source="def pinv_svd(X, rcond=1e-15):\n    return torch.linalg.solve(X.mT @ X, X.mT)\n",
           why="(X^T X)^-1 X^T: wrong for wide or rank-deficient X"),
+    Fault("pinv-calls-pinv", PINV, (PINV_FULL, PINV_DEFICIENT),
+          source="def pinv_svd(X, rcond=1e-15):\n    return torch.linalg.pinv(X, rtol=rcond)\n",
+          why="delegates to the forbidden torch.linalg.pinv (right values)"),
+    Fault("pinv-method-pinverse", PINV, (PINV_FULL, PINV_DEFICIENT),
+          source="def pinv_svd(X, rcond=1e-15):\n    return X.pinverse(rcond=rcond)\n",
+          why="the forbidden pseudo-inverse reached as a method, X.pinverse() (right values)"),
+    Fault("pinv-numpy-alias", PINV, (PINV_FULL, PINV_DEFICIENT),
+          source="import numpy.linalg as npla\n\n"
+                 "def pinv_svd(X, rcond=1e-15):\n    return torch.from_numpy(npla.pinv(X.numpy(), rcond=rcond))\n",
+          why="delegates to NumPy's pinv through a module alias (right values)"),
+    Fault("pinv-numpy-imported-name", PINV, (PINV_FULL, PINV_DEFICIENT),
+          source="from numpy.linalg import pinv as numpy_pinv\n\n"
+                 "def pinv_svd(X, rcond=1e-15):\n    return torch.from_numpy(numpy_pinv(X.numpy(), rcond=rcond))\n",
+          why="NumPy's pinv imported under another name (right values)"),
+    Fault("pinv-lstsq", PINV, (PINV_FULL, PINV_DEFICIENT),
+          source="from torch.linalg import lstsq as least_squares\n\n"
+                 "def pinv_svd(X, rcond=1e-15):\n"
+                 "    eye = torch.eye(X.shape[0], dtype=X.dtype)\n"
+                 "    return least_squares(X, eye, rcond=rcond, driver='gelsd').solution\n",
+          why="solves X P = I with the forbidden lstsq, imported under another name"),
     # mse_grad
     Fault("mse-missing-2", MSE, MSE_T, replace=(("2.0 / X.shape[0]", "1.0 / X.shape[0]"),),
           why="drops the 2 from differentiating the square"),
@@ -74,6 +97,17 @@ FAULTS = [
     Fault("mse-sign", MSE, MSE_T, replace=(("(X @ theta - y)", "(y - X @ theta)"),), why="residual with the wrong sign"),
     Fault("mse-divides-by-d", MSE, MSE_T, replace=(("X.shape[0]", "X.shape[1]"),),
           why="divides by the number of features instead of examples"),
+    Fault("mse-autograd-backward", MSE, MSE_T,
+          source="def mse_grad(theta, X, y):\n"
+                 "    theta = theta.detach().clone().requires_grad_(True)\n"
+                 "    ((X @ theta - y) ** 2).mean().backward()\n"
+                 "    return theta.grad\n",
+          why="lets autograd compute the gradient (right values; the exercise forbids it)"),
+    Fault("mse-torch-func-grad", MSE, MSE_T,
+          source="from torch.func import grad\n\n"
+                 "def mse_grad(theta, X, y):\n"
+                 "    return grad(lambda t: ((X @ t - y) ** 2).mean())(theta)\n",
+          why="torch.func.grad, imported under its short name (right values; no autograd allowed)"),
     # gradient_descent
     Fault("gd-ascent", GD, GD_T, replace=(("theta - lr * grad_fn(theta)", "theta + lr * grad_fn(theta)"),),
           why="steps up the gradient"),
@@ -106,12 +140,83 @@ FAULTS = [
           source="def sigmoid(z):\n"
                  "    return torch.where(z >= 0, 1 / (1 + torch.exp(-z)), torch.exp(z) / (1 + torch.exp(z)))\n",
           why="right values, but the unused branch overflows and poisons the gradient"),
+    Fault("sigmoid-calls-torch-sigmoid", SIGMOID, (SIGMOID_VALUE, SIGMOID_GRAD),
+          source="def sigmoid(z):\n    return torch.sigmoid(z)\n", why="delegates to the forbidden torch.sigmoid"),
+    Fault("sigmoid-method", SIGMOID, (SIGMOID_VALUE, SIGMOID_GRAD),
+          source="def sigmoid(z):\n    return z.sigmoid()\n", why="the forbidden sigmoid as a method"),
+    Fault("sigmoid-expit-alias", SIGMOID, (SIGMOID_VALUE, SIGMOID_GRAD),
+          source="from torch.special import expit as logistic\n\ndef sigmoid(z):\n    return logistic(z)\n",
+          why="torch.special.expit imported under another name"),
+    Fault("sigmoid-functional", SIGMOID, (SIGMOID_VALUE, SIGMOID_GRAD),
+          source="def sigmoid(z):\n    return F.sigmoid(z)\n", why="the forbidden F.sigmoid"),
     # logistic_nll_grad
     Fault("logistic-sign", LOGISTIC, LOGISTIC_T,
           replace=(("(sigmoid(X @ theta) - y)", "(y - sigmoid(X @ theta))"),), why="gradient of the log-likelihood, not its negative"),
     Fault("logistic-sum-not-mean", LOGISTIC, LOGISTIC_T, replace=((" / X.shape[0]", ""),), why="forgets 1/n"),
     Fault("logistic-no-sigmoid", LOGISTIC, LOGISTIC_T, replace=(("sigmoid(X @ theta)", "(X @ theta)"),),
           why="uses the score instead of the probability"),
+    Fault("logistic-autograd", LOGISTIC, LOGISTIC_T,
+          source="def logistic_nll_grad(theta, X, y):\n"
+                 "    theta = theta.detach().clone().requires_grad_(True)\n"
+                 "    loss = F.binary_cross_entropy_with_logits(X @ theta, y)\n"
+                 "    return torch.autograd.grad(loss, theta)[0]\n",
+          why="torch.autograd.grad instead of the formula (right values; no autograd allowed)"),
+    # grad_check
+    Fault("gradcheck-forward-difference", GRADCHECK, GRADCHECK_NUM,
+          replace=(("flat[i] = saved - eps", "flat[i] = saved"), ("(f_plus - f_minus) / (2 * eps)", "(f_plus - f_minus) / eps")),
+          why="forward difference: error proportional to eps"),
+    Fault("gradcheck-step-not-doubled", GRADCHECK, GRADCHECK_NUM,
+          replace=(("(f_plus - f_minus) / (2 * eps)", "(f_plus - f_minus) / eps"),),
+          why="divides by eps although the two points are 2 eps apart: twice the gradient"),
+    Fault("gradcheck-not-restored", GRADCHECK, GRADCHECK_NUM, replace=(("        flat[i] = saved\n", ""),),
+          why="leaves each entry at theta_i - eps, so later entries are differentiated at the wrong point"),
+    Fault("gradcheck-all-entries-at-once", GRADCHECK, GRADCHECK_NUM,
+          source="def grad_check(f, theta, analytic, eps=1e-6):\n"
+                 "    t = theta.detach()\n"
+                 "    slope = float(f(t + eps) - f(t - eps)) / (2 * eps)\n"
+                 "    numerical = torch.full_like(t, slope)\n"
+                 "    rel_error = float((analytic - numerical).norm() / (analytic.norm() + numerical.norm()))\n"
+                 "    return numerical, rel_error\n",
+          why="perturbs every entry together: a directional derivative copied into every slot"),
+    Fault("gradcheck-ignores-eps", GRADCHECK, GRADCHECK_NUM,
+          replace=(("flat[i] = saved + eps", "flat[i] = saved + 1e-6"), ("flat[i] = saved - eps", "flat[i] = saved - 1e-6"),
+                   ("(f_plus - f_minus) / (2 * eps)", "(f_plus - f_minus) / (2 * 1e-6)")),
+          why="a hard-coded step instead of the eps argument"),
+    Fault("gradcheck-modifies-caller", GRADCHECK, GRADCHECK_NUM,
+          source="def grad_check(f, theta, analytic, eps=1e-6):\n"
+                 "    flat = theta.detach().view(-1)\n"
+                 "    numerical = torch.zeros_like(flat)\n"
+                 "    for i in range(flat.numel()):\n"
+                 "        flat[i] += eps\n"
+                 "        f_plus = float(f(theta))\n"
+                 "        flat[i] -= 2 * eps\n"
+                 "        f_minus = float(f(theta))\n"
+                 "        numerical[i] = (f_plus - f_minus) / (2 * eps)\n"
+                 "    numerical = numerical.view(theta.shape)\n"
+                 "    rel_error = float((analytic - numerical).norm() / (analytic.norm() + numerical.norm()))\n"
+                 "    return numerical, rel_error\n",
+          why="perturbs the caller's theta in place and never puts the entries back"),
+    Fault("gradcheck-autograd", GRADCHECK, GRADCHECK_NUM,
+          source="def grad_check(f, theta, analytic, eps=1e-6):\n"
+                 "    t = theta.detach().clone().requires_grad_(True)\n"
+                 "    numerical = torch.autograd.grad(f(t), t)[0]\n"
+                 "    rel_error = float((analytic - numerical).norm() / (analytic.norm() + numerical.norm()))\n"
+                 "    return numerical, rel_error\n",
+          why="asks autograd instead of differencing (the check then trusts what it should check)"),
+    Fault("gradcheck-absolute-error", GRADCHECK, GRADCHECK_REL,
+          replace=(("rel_error = distance / size if size > 0 else 0.0", "rel_error = distance"),),
+          why="absolute instead of relative error: depends on the scale of the loss"),
+    Fault("gradcheck-elementwise-error", GRADCHECK, GRADCHECK_REL,
+          replace=(("rel_error = distance / size if size > 0 else 0.0",
+                    "rel_error = float(((analytic - numerical).abs() / torch.maximum(analytic.abs(), numerical.abs())).max())"),),
+          why="the largest entrywise ratio |a - n| / max(|a|, |n|), not the relative error the exercise defines"),
+    Fault("gradcheck-relative-to-analytic", GRADCHECK, GRADCHECK_REL,
+          replace=(("rel_error = distance / size if size > 0 else 0.0",
+                    "rel_error = distance / float(torch.linalg.vector_norm(analytic.double()))"),),
+          why="divides by |g| only: 1 instead of 1/3 for a missing factor 2, and 0/0 when both are zero"),
+    Fault("gradcheck-zero-over-zero", GRADCHECK, GRADCHECK_REL,
+          replace=(("rel_error = distance / size if size > 0 else 0.0", "rel_error = distance / size if size > 0 else float('nan')"),),
+          why="nan when both gradients are zero"),
     # softmax
     Fault("softmax-no-shift", SOFTMAX, SOFTMAX_T, replace=(("shifted = Z - Z.max(dim=-1, keepdim=True).values", "shifted = Z"),),
           why="overflows for large logits"),
@@ -121,6 +226,15 @@ FAULTS = [
           why="normalises columns instead of rows"),
     Fault("softmax-min-shift", SOFTMAX, SOFTMAX_T, replace=(("Z.max(dim=-1, keepdim=True).values", "Z.min(dim=-1, keepdim=True).values"),),
           why="subtracting the minimum does not prevent overflow"),
+    Fault("softmax-calls-torch-softmax", SOFTMAX, SOFTMAX_T,
+          source="def softmax(Z):\n    return torch.softmax(Z, dim=-1)\n", why="delegates to the forbidden torch.softmax"),
+    Fault("softmax-method", SOFTMAX, SOFTMAX_T,
+          source="def softmax(Z):\n    return Z.softmax(-1)\n", why="the forbidden softmax as a method"),
+    Fault("softmax-functional-alias", SOFTMAX, SOFTMAX_T,
+          source="import torch.nn.functional as nnf\n\ndef softmax(Z):\n    return nnf.softmax(Z, dim=-1)\n",
+          why="F.softmax through a module alias"),
+    Fault("softmax-exp-log-softmax", SOFTMAX, SOFTMAX_T,
+          source="def softmax(Z):\n    return Z.log_softmax(dim=-1).exp()\n", why="exp of the forbidden log_softmax"),
     # softmax_regression_grad
     Fault("softreg-sign", SOFTREG, SOFTREG_T, replace=(("(P - Y)", "(Y - P)"),), why="sign error"),
     Fault("softreg-classes-from-labels", SOFTREG, SOFTREG_T,
@@ -128,6 +242,17 @@ FAULTS = [
     Fault("softreg-sum-not-mean", SOFTREG, SOFTREG_T, replace=((" / X.shape[0]", ""),), why="forgets 1/n"),
     Fault("softreg-transposed", SOFTREG, SOFTREG_T,
           replace=(("return X.T @ (P - Y) / X.shape[0]", "return (P - Y).T @ X / X.shape[0]"),), why="returns (k, d)"),
+    Fault("softreg-autograd", SOFTREG, SOFTREG_T,
+          source="def softmax_regression_grad(Theta, X, y):\n"
+                 "    Theta = Theta.detach().clone().requires_grad_(True)\n"
+                 "    F.cross_entropy(X @ Theta, y).backward()\n"
+                 "    return Theta.grad\n",
+          why="autograd through F.cross_entropy (right values; no autograd allowed)"),
+    Fault("softreg-autograd-functional", SOFTREG, SOFTREG_T,
+          source="from torch.autograd.functional import jacobian\n\n"
+                 "def softmax_regression_grad(Theta, X, y):\n"
+                 "    return jacobian(lambda T: F.cross_entropy(X @ T, y), Theta)\n",
+          why="torch.autograd.functional.jacobian of the loss (right values; no autograd allowed)"),
     # mc_expectation
     Fault("mc-biased-variance", MC, MC_T, replace=(("correction=1", "correction=0"),), why="divides by n in the variance"),
     Fault("mc-std-not-se", MC, MC_T, replace=((" / math.sqrt(n)", ""),), why="reports the standard deviation"),

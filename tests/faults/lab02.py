@@ -13,6 +13,8 @@ VAROPS = "lab02-var-ops"
 VAROPS_T = ("lab02-var-ops-tests",)
 BACKWARD = "lab02-var-backward"
 BACKWARD_T = ("lab02-var-backward-tests",)
+JACOBIAN = "lab02-jacobian"
+JACOBIAN_T = ("lab02-jacobian-tests",)
 HVP = "lab02-hvp"
 HVP_T = ("lab02-hvp-tests",)
 SOFTPLUS = "lab02-softplus-function"
@@ -81,6 +83,33 @@ FAULTS = [
           replace=(("reversed(topological_order(root))", "topological_order(root)"),), why="sweeps from the leaves"),
     Fault("topological-order-repeats-nodes", BACKWARD, BACKWARD_T, replace=(("if id(node) in visited:", "if False:"),),
           why="shared nodes are listed (and processed) more than once"),
+    # jacobian_reverse / jacobian_forward
+    Fault("jacobian-reverse-stacks-columns", JACOBIAN, JACOBIAN_T,
+          replace=(("return torch.stack(rows).detach()", "return torch.stack(rows, dim=1).detach()"),),
+          why="the VJPs e_i^T J stacked as columns: the transpose"),
+    Fault("jacobian-forward-stacks-rows", JACOBIAN, JACOBIAN_T,
+          replace=(("torch.stack(columns, dim=1)", "torch.stack(columns)"),), why="the JVPs J e_j stacked as rows: the transpose"),
+    Fault("jacobian-reverse-no-retain-graph", JACOBIAN, JACOBIAN_T,
+          replace=((", retain_graph=True)", ")"),), why="the first backward frees the graph the other rows need"),
+    Fault("jacobian-reverse-ones-cotangent", JACOBIAN, JACOBIAN_T,
+          replace=(("grad_outputs=e,", "grad_outputs=torch.ones_like(y),"),), why="every row is 1^T J, the sum of the rows"),
+    Fault("jacobian-reverse-recomputes-f", JACOBIAN, JACOBIAN_T,
+          replace=(("torch.autograd.grad(y, x, grad_outputs=e, retain_graph=True)", "torch.autograd.grad(f(x), x, grad_outputs=e)"),),
+          why="one forward pass per row instead of one in all"),
+    Fault("jacobian-forward-by-reverse", JACOBIAN, JACOBIAN_T,
+          replace=(("def jacobian_forward(f, x: torch.Tensor) -> torch.Tensor:\n",
+                    "def jacobian_forward(f, x: torch.Tensor) -> torch.Tensor:\n    return jacobian_reverse(f, x)\n"),),
+          why="forward mode computed by reverse mode (fails for a function with a forward-mode rule only)"),
+    Fault("jacobian-delegates-jacrev-jacfwd", JACOBIAN, JACOBIAN_T,
+          source="from torch.func import jacrev, jacfwd\n\n"
+                 "def jacobian_reverse(f, x):\n    return jacrev(f)(x.detach())\n\n"
+                 "def jacobian_forward(f, x):\n    return jacfwd(f)(x.detach())\n",
+          why="calls the forbidden torch.func.jacrev / jacfwd (imported under their own names)"),
+    Fault("jacobian-delegates-autograd-functional", JACOBIAN, JACOBIAN_T,
+          source="import torch.autograd.functional as AF\n\n"
+                 "def jacobian_reverse(f, x):\n    return AF.jacobian(f, x.detach())\n\n"
+                 "def jacobian_forward(f, x):\n    return AF.jacobian(f, x.detach(), strategy='forward-mode', vectorize=True)\n",
+          why="calls the forbidden torch.autograd.functional.jacobian (through a module alias)"),
     # hvp
     Fault("hvp-ignores-v", HVP, HVP_T, replace=(("(grad * v).sum()", "grad.sum()"),), why="computes H 1 instead of H v"),
     Fault("hvp-returns-grad-times-v", HVP, HVP_T,
@@ -91,6 +120,18 @@ FAULTS = [
           why="gradient times v, one backward only"),
     Fault("hvp-no-create-graph", HVP, HVP_T, replace=(("create_graph=True", "create_graph=False"),),
           why="the gradient is not recorded, so it cannot be differentiated"),
+    Fault("hvp-delegates-autograd-functional", HVP, HVP_T,
+          source="def hvp(f, x, v):\n    return torch.autograd.functional.hvp(f, x, v)[1]\n",
+          why="calls the forbidden torch.autograd.functional.hvp"),
+    Fault("hvp-delegates-func-hessian", HVP, HVP_T,
+          source="from torch.func import hessian as full_hessian\n\n"
+                 "def hvp(f, x, v):\n"
+                 "    n = x.numel()\n"
+                 "    return (full_hessian(f)(x).reshape(n, n) @ v.reshape(n)).reshape(x.shape)\n",
+          why="builds the whole Hessian with the forbidden torch.func.hessian (imported under another name)"),
+    Fault("hvp-forward-over-reverse-func", HVP, HVP_T,
+          source="def hvp(f, x, v):\n    return torch.func.jvp(torch.func.grad(f), (x,), (v,))[1]\n",
+          why="forward over reverse with the forbidden torch.func.jvp and torch.func.grad"),
     # Softplus
     Fault("softplus-naive-forward", SOFTPLUS, SOFTPLUS_T,
           replace=(("x.clamp_min(0) + torch.log1p(torch.exp(-x.abs()))", "torch.log1p(torch.exp(x))"),), why="overflows for large x"),
@@ -100,6 +141,12 @@ FAULTS = [
           replace=(("grad_output * torch.sigmoid(x)", "grad_output * torch.exp(x)"),), why="d softplus = e^x"),
     Fault("softplus-missing-max-term", SOFTPLUS, SOFTPLUS_T,
           replace=(("x.clamp_min(0) + torch.log1p", "torch.log1p"),), why="drops max(x, 0) from the stable form"),
+    Fault("softplus-delegates-functional", SOFTPLUS, SOFTPLUS_T,
+          replace=(("return x.clamp_min(0) + torch.log1p(torch.exp(-x.abs()))", "return F.softplus(x)"),),
+          why="calls the forbidden F.softplus"),
+    Fault("softplus-delegates-module", SOFTPLUS, SOFTPLUS_T,
+          replace=(("return x.clamp_min(0) + torch.log1p(torch.exp(-x.abs()))", "return torch.nn.Softplus()(x)"),),
+          why="nn.Softplus, which calls the forbidden F.softplus"),
     # newton_sqrt
     Fault("newton-detached-iterate", NEWTON, NEWTON_T, replace=(("x = 0.5 * (x + a / x)", "x = (0.5 * (x + a / x)).detach()"),),
           why="cuts the graph inside the loop"),
@@ -108,6 +155,14 @@ FAULTS = [
     Fault("newton-detached-start", NEWTON, NEWTON_T,
           replace=(("torch.maximum(a, torch.ones_like(a))", "torch.maximum(a, torch.ones_like(a)).detach()"),),
           why="the start point's dependence on a is lost (wrong before convergence)"),
+    Fault("newton-delegates-sqrt", NEWTON, NEWTON_T, source="def newton_sqrt(a, steps=30):\n    return torch.sqrt(a)\n",
+          why="calls the forbidden torch.sqrt"),
+    Fault("newton-power-half", NEWTON, NEWTON_T, source="def newton_sqrt(a, steps=30):\n    return a ** 0.5\n",
+          why="the forbidden ** operator"),
+    Fault("newton-method-sqrt", NEWTON, NEWTON_T,
+          replace=(("    return x\n", "    return a.sqrt() + 0 * x\n"),), why="runs the loop, then returns the forbidden a.sqrt()"),
+    Fault("newton-exp-log", NEWTON, NEWTON_T, source="def newton_sqrt(a, steps=30):\n    return torch.exp(0.5 * torch.log(a))\n",
+          why="a square root through the forbidden exp and log"),
     # pathwise
     Fault("pathwise-no-eps-for-sigma", PATHWISE, PATHWISE_T, replace=(("torch.stack([df, df * eps], dim=1)", "torch.stack([df, df], dim=1)"),),
           why="dz/dsigma taken as 1"),

@@ -14,6 +14,7 @@ TRAIN, TRAIN_T = "lab04-train-mlp", ("lab04-train-mlp-tests",)
 RECORDER, RECORDER_T = "lab04-batch-loss-recorder", ("lab04-batch-loss-recorder-tests",)
 FIT, FIT_T = "lab04-fit-with-torchbearer", ("lab04-fit-with-torchbearer-tests",)
 FIT1D, FIT1D_T = "lab04-fit-1d", ("lab04-fit-1d-tests",)
+GRADNORM, GRADNORM_T = "lab04-gradient-norms", ("lab04-gradient-norms-tests",)
 
 FAULTS = [
     # pixel_stats
@@ -42,6 +43,12 @@ FAULTS = [
           why="no nonlinearity: a linear model"),
     Fault("mlp-width-not-updated", MLP, MLP_T, replace=(("            width = h\n", ""),), why="every layer takes in_features inputs"),
     Fault("mlp-sigmoid", MLP, MLP_T, replace=(("nn.ReLU()]", "nn.Sigmoid()]"),), why="sigmoid instead of ReLU"),
+    Fault("mlp-detached-output", MLP, MLP_T, replace=(("return self.net(x)", "return self.net(x).detach()"),),
+          why="cuts the graph: right shapes and values, but no gradient reaches the weights"),
+    Fault("mlp-plain-list", MLP, MLP_T,
+          replace=(("self.net = nn.Sequential(*layers)", "self.layers = layers"),
+                   ("return self.net(x)", "for layer in self.layers:\n            x = layer(x)\n        return x")),
+          why="keeps the layers in a plain Python list: they are not registered, so nothing is trained"),
     # count_parameters
     Fault("count-ignores-frozen-flag", COUNT, COUNT_T, replace=((" if p.requires_grad or not trainable_only", ""),),
           why="counts frozen parameters as trainable"),
@@ -90,6 +97,22 @@ FAULTS = [
           replace=(("        loss.backward()\n        optimiser.step()\n", "        optimiser.step()\n        loss.backward()\n"),),
           why="steps with the previous batch's gradient"),
     Fault("epoch-returns-last-loss", EPOCH, EPOCH_T, replace=(("return total / count", "return loss.item()"),), why="last batch only"),
+    Fault("epoch-torchbearer", EPOCH, EPOCH_T,
+          source="def train_epoch(model, loader, optimiser, loss_fn, progress=False):\n"
+                 "    import torchbearer\n"
+                 "    from torchbearer.callbacks import on_step_training\n"
+                 "    sums = [0.0, 0]\n"
+                 "\n"
+                 "    @on_step_training\n"
+                 "    def tally(state):\n"
+                 "        n = len(state[torchbearer.Y_TRUE])\n"
+                 "        sums[0] += state[torchbearer.LOSS].item() * n\n"
+                 "        sums[1] += n\n"
+                 "\n"
+                 "    torchbearer.Trial(model, optimiser, loss_fn, callbacks=[tally], verbose=0) \\\n"
+                 "        .to(next(model.parameters()).device).with_train_generator(loader).run(epochs=1)\n"
+                 "    return sums[0] / sums[1]\n",
+          why="hands the loop to Torchbearer, which the exercise forbids (the weighted average is right)"),
     # evaluate
     Fault("evaluate-train-mode", EVAL, EVAL_T, replace=(("    model.eval()\n", ""),), why="dropout still on"),
     Fault("evaluate-with-grad", EVAL, EVAL_T,
@@ -99,6 +122,12 @@ FAULTS = [
           replace=(("return torch.cat(predictions), torch.cat(targets)", "return predictions[-1], targets[-1]"),),
           why="only the last batch"),
     Fault("evaluate-argmin", EVAL, EVAL_T, replace=((".argmax(dim=1)", ".argmin(dim=1)"),), why="argmin"),
+    Fault("evaluate-torchbearer", EVAL, EVAL_T,
+          source="def evaluate(model, loader):\n"
+                 "    import torchbearer\n"
+                 "    logits = torchbearer.Trial(model, verbose=0).with_test_generator(loader).predict()\n"
+                 "    return logits.argmax(dim=1).cpu(), torch.cat([y for _, y in loader]).cpu()\n",
+          why="lets Torchbearer's predict run the loop, which the exercise forbids"),
     # confusion_matrix
     Fault("confusion-transposed", CONF, CONF_T, replace=(("targets.long() * n + preds.long()", "preds.long() * n + targets.long()"),),
           why="rows are predictions"),
@@ -115,6 +144,13 @@ FAULTS = [
                  "        C[t, p] += 1\n"
                  "    return C\n",
           why="correct counts, but a Python loop"),
+    Fault("confusion-sklearn", CONF, CONF_T,
+          source="from sklearn.metrics import confusion_matrix as sk_confusion_matrix\n"
+                 "\n"
+                 "\n"
+                 "def confusion_matrix(preds, targets, n):\n"
+                 "    return torch.from_numpy(sk_confusion_matrix(targets.numpy(), preds.numpy(), labels=np.arange(n))).long()\n",
+          why="calls scikit-learn's confusion_matrix, which the exercise forbids"),
     # training the MLP
     Fault("train-mlp-too-small-lr", TRAIN, TRAIN_T, replace=(("lr=1e-3", "lr=1e-6"),), why="learning rate far too small"),
     Fault("train-mlp-no-epochs", TRAIN, TRAIN_T, replace=(("for epoch in range(4):", "for epoch in range(0):"),), why="never trains"),
@@ -149,4 +185,37 @@ FAULTS = [
           why="width ignored"),
     Fault("fit1d-no-zero-grad", FIT1D, FIT1D_T, replace=(("        optimiser.zero_grad()\n", ""),), why="gradients accumulate"),
     Fault("fit1d-untrained", FIT1D, FIT1D_T, replace=(("for _ in range(steps):", "for _ in range(0):"),), why="never trains"),
+    Fault("fit1d-ignores-steps", FIT1D, FIT1D_T, replace=(("for _ in range(steps):", "for _ in range(1500):"),),
+          why="always 1500 steps, whatever steps says"),
+    Fault("fit1d-extra-step", FIT1D, FIT1D_T, replace=(("for _ in range(steps):", "for _ in range(steps + 1):"),),
+          why="one step too many"),
+    Fault("fit1d-sgd", FIT1D, FIT1D_T, replace=(("torch.optim.Adam(model.parameters(), lr=lr)", "torch.optim.SGD(model.parameters(), lr=lr)"),),
+          why="SGD instead of Adam"),
+    Fault("fit1d-torchbearer", FIT1D, FIT1D_T,
+          source="def fit_1d(x, y, width, steps=1500, lr=0.01):\n"
+                 "    torch.manual_seed(0)\n"
+                 "    model = nn.Sequential(nn.Linear(1, width), nn.ReLU(), nn.Linear(width, 1))\n"
+                 "    trial = Trial(model, torch.optim.Adam(model.parameters(), lr=lr), nn.MSELoss(), verbose=0)\n"
+                 "    trial.with_train_generator(DataLoader(TensorDataset(x, y), batch_size=len(x))).run(epochs=steps)\n"
+                 "    return model\n",
+          why="one Torchbearer epoch per step, which the exercise forbids (the steps are right)"),
+    # GradientNormRecorder
+    Fault("gradnorm-weights-not-grads", GRADNORM, GRADNORM_T, replace=(("float(parameter.grad.norm())", "float(parameter.norm())"),),
+          why="the norm of the weights, not of their gradient"),
+    Fault("gradnorm-before-backward", GRADNORM, GRADNORM_T, replace=(("def on_backward(self, state):", "def on_forward(self, state):"),),
+          why="records before the backward pass, when the gradients are not there yet"),
+    Fault("gradnorm-last-layer-only", GRADNORM, GRADNORM_T,
+          replace=(("for name, parameter in state[torchbearer.MODEL].named_parameters():",
+                    "for name, parameter in list(state[torchbearer.MODEL].named_parameters())[-2:]:"),),
+          why="only the last layer's weight and bias"),
+    Fault("gradnorm-squared", GRADNORM, GRADNORM_T, replace=(("float(parameter.grad.norm())", "float(parameter.grad.pow(2).sum())"),),
+          why="the squared norm"),
+    Fault("gradnorm-max-abs", GRADNORM, GRADNORM_T, replace=(("float(parameter.grad.norm())", "float(parameter.grad.abs().max())"),),
+          why="the largest entry instead of the L2 norm"),
+    Fault("gradnorm-includes-frozen", GRADNORM, GRADNORM_T,
+          replace=(("            if parameter.requires_grad:\n                self.norms", "            if True:\n                self.norms"),),
+          why="does not skip frozen parameters, whose gradient is None"),
+    Fault("gradnorm-shared-dict", GRADNORM, GRADNORM_T,
+          replace=(("        self.norms = {}\n", ""), ("class GradientNormRecorder(Callback):\n", "class GradientNormRecorder(Callback):\n    norms = {}\n")),
+          why="a class attribute shared by every recorder"),
 ]
