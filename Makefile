@@ -8,13 +8,14 @@ PYTEST := $(BIN)/python -m pytest -n 2 --dist loadgroup
 # nbgrader runs alembic (and kernels run python3) from PATH: use the environment's own.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup system-packages demo test test-quick seeds benchmark release check clean
+.PHONY: setup system-packages hub-setup hub demo test test-quick seeds benchmark benchmark-cluster release check clean
 
-setup: $(STAMP)
+setup: $(STAMP) hub-setup
 
-# Debian packages: the data the course reads, and bubblewrap, the grading sandbox.
-# Installed when run as root; otherwise labs.data downloads the data, and grading needs bwrap installed.
-DEBIAN_PACKAGES := dataset-fashion-mnist bubblewrap
+# Debian packages: the data the course reads, bubblewrap (the grading and hub sandbox), and Chromium with its
+# driver for the course hub's browser tests. Installed when run as root; otherwise labs.data downloads the data,
+# grading needs bwrap installed, and the browser tests are skipped.
+DEBIAN_PACKAGES := dataset-fashion-mnist bubblewrap chromium chromium-driver
 # R data packages (lab 7's texts and reviews): installing them would pull in R, so their files are
 # unpacked (dpkg-deb -x) where labs.data looks for them, and read without R.
 DEBIAN_UNPACKED_PACKAGES := r-cran-janeaustenr r-cran-modeldata
@@ -44,6 +45,21 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $@
 
+# The course hub's proxy: configurable-http-proxy from npm, at the version in hub/package-lock.json.
+HUB_STAMP := hub/node_modules/.installed
+hub-setup: $(HUB_STAMP)
+$(HUB_STAMP): hub/package.json hub/package-lock.json
+	@if command -v npm >/dev/null; then \
+		cd hub && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else \
+		echo "npm not found: skipping configurable-http-proxy (the course hub and its browser tests need Node.js and npm)"; \
+	fi
+
+# The course hub on http://127.0.0.1:8000 (needs root): accounts, exchange, lab01 released; see the README.
+HUB_ARGS ?= lab01
+hub: setup
+	$(BIN)/python -m labs hub serve $(HUB_ARGS)
+
 demo: setup
 	$(BIN)/python -m labs demo
 
@@ -61,6 +77,10 @@ seeds: setup
 # Grading throughput: plain nbgrader against the sandboxed, parallel pipeline.
 benchmark: setup
 	$(BIN)/python -m labs.benchmark --lab lab01 --notebooks 1_tensors.ipynb --students 20
+
+# Grading on a Dask cluster: --jobs 2 against a scheduler and 2 local workers, and the cost model.
+benchmark-cluster: setup
+	$(BIN)/python -m labs.benchmark_cluster --lab tiny --students 40 --workers 2
 
 release: setup
 	$(BIN)/python -m labs release

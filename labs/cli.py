@@ -56,9 +56,26 @@ def cmd_grade(args, root: Path) -> int:
     start = time.perf_counter()
     if args.unsafe_no_sandbox:
         print("warning: grading WITHOUT a sandbox: student code runs with your rights", file=sys.stderr)
-    results = grading.grade(lab, root, args.jobs, sandboxed=not args.unsafe_no_sandbox)
+    if args.cluster:
+        from labs import grading_cluster
+
+        def progress(line: str) -> None:
+            print(line, file=sys.stderr, flush=True)
+
+        try:
+            results = grading_cluster.grade(lab, root, args.cluster, sandboxed=not args.unsafe_no_sandbox, progress=progress)
+        except grading_cluster.ClusterUnavailable as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+    else:
+        results = grading.grade(lab, root, args.jobs, sandboxed=not args.unsafe_no_sandbox)
     print(grading.format_report(results))
     print(f"grades exported to {grading.export_grades(root)} ({time.perf_counter() - start:.1f} s)")
+    failed = [r.student for r in results if "failed" in r.flags]
+    if failed:
+        print(f"error: {len(failed)} submission(s) could not be graded on the cluster ({', '.join(failed)}); "
+              "their earlier grades are kept: grade them again", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -144,6 +161,48 @@ def cmd_data(args, root: Path) -> int:
     return 0
 
 
+def cmd_start(args, root: Path) -> int:
+    from labs import start
+
+    (lab,) = _labs([args.lab], root)
+    try:
+        target = start.start(lab, root, args.into)
+    except start.WorkExists as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"{lab} copied to {target}: work there, never in release/.")
+    print(f"  open it with: jupyter lab {target}")
+    print("  before you submit, restart the kernel, run everything, then press Validate")
+    return 0
+
+
+def cmd_hub(args, root: Path) -> int:
+    from labs import hub
+
+    settings = hub.default_settings(root, args.port)
+    if args.exchange:
+        settings.exchange = args.exchange.resolve()
+    if args.labs:
+        settings.labs = tuple(_labs(args.labs, root))
+    if args.instructor:
+        settings.instructor = args.instructor
+    if args.action == "grade":
+        if not args.labs or len(args.labs) != 1:
+            raise SystemExit("error: `python -m labs hub grade LAB` grades one lab")
+        from labs import grading
+
+        hub.check_host()
+        results = hub.grade(settings, settings.labs[0], args.jobs)
+        print(grading.format_report(results))
+        print(f"graded in the sandbox; feedback and grades in {settings.course_dir()}: reload the formgrader")
+        return 0
+    if args.action == "setup":
+        accounts = hub.prepare(settings)
+        print(f"hub ready: accounts {', '.join(accounts)} (passwords in {hub.accounts_file(settings)})")
+        return 0
+    return hub.serve(settings)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m labs", description="COMP6248 lab course tools")
     parser.add_argument("--root", type=Path, help="course root (default: found from the current directory)")
@@ -163,6 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=None, help="students graded at once (default: number of cores)")
     p.add_argument("--unsafe-no-sandbox", action="store_true",
                    help="run student code without the bubblewrap sandbox (only for trusted notebooks)")
+    p.add_argument("--cluster", metavar="ADDRESS|local:N",
+                   help="grade on a Dask cluster: a running scheduler's address (tcp://HOST:8786) or local:N "
+                        "(N local worker processes); --jobs is then ignored")
     p.set_defaults(func=cmd_grade)
 
     p = sub.add_parser("deadline", help="set a lab's due date (late penalties count from it)")
@@ -184,6 +246,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=None)
     p.set_defaults(func=cmd_demo)
 
+    p = sub.add_parser("start", help="students: copy a released lab into your own working folder (never work in release/)")
+    p.add_argument("lab", metavar="LAB")
+    p.add_argument("--into", type=Path, default=None, metavar="DIR", help="working folder (default: ~/comp6248); the lab goes in DIR/LAB")
+    p.set_defaults(func=cmd_start)
+
+    p = sub.add_parser("hub", help="the course hub: JupyterHub with the nbgrader exchange (needs root)")
+    p.add_argument("action", nargs="?", choices=["serve", "setup", "grade"], default="serve",
+                   help="serve (default): set up and run the hub; setup: accounts, exchange, release only; "
+                        "grade LAB: autograde the hub's collected submissions in the sandbox")
+    p.add_argument("labs", nargs="*", metavar="LAB", help="labs to release (default lab01), or the lab to grade")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--exchange", type=Path, default=None, help="nbgrader exchange root (default /srv/nbgrader/exchange)")
+    p.add_argument("--instructor", default=None, help="the instructor's account (default: instructor)")
+    p.add_argument("--jobs", type=int, default=None, help="grade: students graded at once")
+    p.set_defaults(func=cmd_hub)
+
     p = sub.add_parser("data", help="the course datasets")
     p.add_argument("action", choices=["list", "fetch", "verify"])
     p.add_argument("names", nargs="*", metavar="NAME")
@@ -195,6 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from labs.course import NbgraderFailed
     from labs.data import DataError
+    from labs.hub import HubError
     from labs.marks import MarksError
     from labs.sandbox import SandboxUnavailable
     from labs.schedule import ScheduleError
@@ -205,6 +284,9 @@ def main(argv: list[str] | None = None) -> int:
     except SandboxUnavailable as error:
         print(f"error: refusing to run student code unsandboxed: {error}.\n"
               "Pass --unsafe-no-sandbox to grade anyway (only for notebooks you trust).", file=sys.stderr)
+        return 1
+    except HubError as error:
+        print(f"error: {error}", file=sys.stderr)
         return 1
     except (NbgraderFailed, DataError, FileNotFoundError, ScheduleError, MarksError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -57,3 +57,40 @@ def test_data_list_and_unknown_dataset():
     assert done.returncode == 0 and "fashion-mnist" in done.stdout and "bundled with scikit-learn" in done.stdout
     done = labs_cli("data", "fetch", "imagenet")
     assert done.returncode == 1 and "unknown dataset 'imagenet'" in done.stderr
+
+
+def test_start_copies_a_release_outside_release_and_never_overwrites(tmp_path):
+    course = tmp_path / "course"
+    course.mkdir()
+    shutil.copy2(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+    shutil.copytree(ROOT / "source" / "lab01", course / "source" / "lab01")
+    shutil.copytree(ROOT / "release" / "lab01", course / "release" / "lab01")
+    # What JupyterLab leaves beside a notebook it opened: never copied to the student.
+    (course / "release" / "lab01" / ".ipynb_checkpoints").mkdir()
+    (course / "release" / "lab01" / ".ipynb_checkpoints" / "1_tensors-checkpoint.ipynb").write_text("{}")
+    workspace = tmp_path / "work"
+    done = labs_cli("--root", str(course), "start", "lab01", "--into", str(workspace))
+    assert done.returncode == 0, done.stdout + done.stderr
+    work = workspace / "lab01"
+    released = sorted(p.name for p in (ROOT / "release" / "lab01").iterdir() if not p.name.startswith("."))
+    assert sorted(p.name for p in work.iterdir()) == released
+    assert (work / "1_tensors.ipynb").read_bytes() == (ROOT / "release" / "lab01" / "1_tensors.ipynb").read_bytes()
+    assert f"jupyter lab {work}" in done.stdout
+    (work / "1_tensors.ipynb").write_text("my work")
+    again = labs_cli("--root", str(course), "start", "lab01", "--into", str(workspace))
+    assert again.returncode == 1 and "already holds your work" in again.stderr
+    assert (work / "1_tensors.ipynb").read_text() == "my work"
+    inside = labs_cli("--root", str(course), "start", "lab01", "--into", str(course / "release"))
+    assert inside.returncode == 1 and "inside release/" in inside.stderr
+
+
+def test_hub_says_why_it_cannot_start_without_root(monkeypatch):
+    import os
+
+    import pytest
+
+    from labs import hub
+
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with pytest.raises(hub.HubError, match="needs root"):
+        hub.check_host()

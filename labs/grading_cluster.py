@@ -1,0 +1,562 @@
+"""Grade a class on a Dask cluster: each student's grading runs on a worker, the gradebook stays with the coordinator.
+
+    python -m labs grade LAB --cluster tcp://scheduler:8786     # a running Dask scheduler
+    python -m labs grade LAB --cluster local:4                  # a scheduler and 4 worker processes here
+
+Why this shape. Grading one student is independent of every other, takes seconds to minutes, and must run in the
+same bubblewrap sandbox with the same limits wherever it runs; the gradebook (SQLite) must have a single writer.
+So the coordinator (this process) keeps the course and the gradebook, and a worker needs no copy of the course:
+
+1. the coordinator packs, once per lab, what nbgrader's autograde needs and nothing else: ``nbgrader_config.py``,
+   ``release/LAB`` (the notebook names a submission must have), the non-notebook files of ``source/LAB`` (autograde
+   copies them over the student's), and a fresh gradebook holding only the lab's assignment definition (notebooks,
+   grade, solution, task and source cells, the due date). It is scattered to every worker once (``broadcast``);
+2. each task carries one student's submitted files (and their extension, if any). On the worker it builds a private
+   course in the worker's local directory, grades it in a child process with :func:`labs.grading.grade_student`
+   (staging, the sandbox, one-notebook-at-a-time fallback, feedback: the local code, unchanged), and returns the
+   autograded and feedback files, the result (flags, messages), the submission's rows of the private gradebook,
+   and timings; the private course is then removed;
+3. the coordinator writes the returned files under ``autograded/`` and ``feedback/`` and the rows into its gradebook,
+   then fills the scores from its gradebook exactly as a local run does (:func:`labs.grading._fill_scores`).
+
+Faults: a worker that dies mid-grading has its tasks rescheduled on another worker by the Dask scheduler (after
+``distributed.scheduler.allowed-failures`` deaths it gives up with ``KilledWorker``); a task that fails (the grading
+child crashed or ran past ``task_timeout``) is retried ``retries`` times; a student still not graded after that is
+reported (flag ``failed``) and their earlier grades are left as they were. A scheduler that cannot be reached, or
+workers that cannot build a sandbox, stop the run with :class:`ClusterUnavailable` before anything is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import zlib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from labs import course, grading
+from labs.grading import StudentResult
+
+RETRIES = 2  # a failed grading task runs at most 1 + RETRIES times
+CONNECT_TIMEOUT = 20  # seconds to reach the scheduler
+WORKER_TIMEOUT = 120  # seconds to wait for the first worker
+NO_WORKER_TIMEOUT = 300  # give up when the cluster has had no worker for this long
+POLL = 2.0
+PROGRAM = "labs.grading_cluster"
+
+
+class ClusterUnavailable(RuntimeError):
+    """The scheduler cannot be reached or no worker can grade; nothing has been written."""
+
+
+@dataclass
+class Stats:
+    """What a cluster run measured: per student, where and how long it graded."""
+
+    wall: float = 0.0  # the coordinator's whole run
+    workers: int = 0
+    graded_seconds: dict[str, float] = field(default_factory=dict)  # "lab/student" -> the grading child's wall time
+    task_seconds: dict[str, float] = field(default_factory=dict)  # "lab/student" -> the whole task on the worker
+    worker_of: dict[str, str] = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)
+    startup: float = 0.0  # seconds from the start until every task was submitted (cluster, checks, bundles)
+    done_at: list[float] = field(default_factory=list)  # seconds from the start at which each submission was done
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# What a worker receives: the lab bundle (once per lab) and one task per student.
+
+
+def _pack(files: dict[str, bytes]) -> bytes:
+    return zlib.compress(json.dumps({k: v.hex() for k, v in files.items()}).encode(), 6)
+
+
+def _unpack(blob: bytes) -> dict[str, bytes]:
+    return {k: bytes.fromhex(v) for k, v in json.loads(zlib.decompress(blob)).items()}
+
+
+def assignment_definition(root: Path, lab: str) -> dict:
+    """The lab as the gradebook defines it (what autograde checks and restores cells against), as plain data."""
+    with course.gradebook(root) as gb:
+        assignment = gb.find_assignment(lab)
+        return {
+            "name": assignment.name,
+            "course_id": assignment.course_id,
+            "duedate": assignment.duedate.isoformat() if assignment.duedate else None,
+            "notebooks": [
+                {
+                    "name": nb.name,
+                    "kernelspec": nb.kernelspec,
+                    "grade_cells": [{"name": c.name, "max_score": c.max_score, "cell_type": c.cell_type} for c in nb.grade_cells],
+                    "solution_cells": [c.name for c in nb.solution_cells],
+                    "task_cells": [{"name": c.name, "max_score": c.max_score, "cell_type": c.cell_type} for c in nb.task_cells],
+                    "source_cells": [{"name": c.name, "cell_type": c.cell_type, "locked": c.locked, "source": c.source,
+                                      "checksum": c.checksum} for c in nb.source_cells],
+                }
+                for nb in assignment.notebooks
+            ],
+        }
+
+
+def write_definition(path: Path, definition: dict) -> None:
+    """A new gradebook at ``path`` holding only ``definition``'s assignment."""
+    from nbgrader.api import Gradebook
+
+    course.ensure_tools_on_path()  # a new gradebook runs alembic
+    lab = definition["name"]
+    duedate = datetime.fromisoformat(definition["duedate"]) if definition["duedate"] else None
+    with Gradebook(f"sqlite:///{path}", definition["course_id"]) as gb:
+        gb.update_or_create_assignment(lab, duedate=duedate)
+        for nb in definition["notebooks"]:
+            gb.update_or_create_notebook(nb["name"], lab, kernelspec=nb["kernelspec"])
+            for c in nb["grade_cells"]:
+                gb.update_or_create_grade_cell(c["name"], nb["name"], lab, max_score=c["max_score"], cell_type=c["cell_type"])
+            for name in nb["solution_cells"]:
+                gb.update_or_create_solution_cell(name, nb["name"], lab)
+            for c in nb["task_cells"]:
+                gb.update_or_create_task_cell(c["name"], nb["name"], lab, max_score=c["max_score"], cell_type=c["cell_type"])
+            for c in nb["source_cells"]:
+                gb.update_or_create_source_cell(c["name"], nb["name"], lab, cell_type=c["cell_type"], locked=c["locked"],
+                                                source=c["source"], checksum=c["checksum"])
+
+
+def lab_bundle(root: Path, lab: str) -> dict:
+    """Everything a worker needs to grade ``lab`` (no solutions, no other student, no course gradebook)."""
+    import fnmatch
+
+    files = {course.CONFIG_FILE: (root / course.CONFIG_FILE).read_bytes()}
+    for path in sorted((root / "release" / lab).glob("*.ipynb")):
+        files[f"release/{lab}/{path.name}"] = path.read_bytes()
+    ignore = list(course.load_config(root).CourseDirectory.get("ignore", [])) + ["*.ipynb"]
+    source = root / "source" / lab
+    for path in sorted(p for p in source.rglob("*") if p.is_file()):
+        relative = path.relative_to(source)
+        if not any(fnmatch.fnmatch(part, pattern) for part in relative.parts for pattern in ignore):
+            files[f"source/{lab}/{relative}"] = path.read_bytes()
+    with tempfile.TemporaryDirectory(prefix="c6248-bundle-") as scratch:
+        write_definition(Path(scratch) / "gradebook.db", assignment_definition(root, lab))
+        files["gradebook.db"] = (Path(scratch) / "gradebook.db").read_bytes()
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    return {"lab": lab, "key": f"{lab}-{digest.hexdigest()[:16]}", "files": _pack(files)}
+
+
+def _read_tree(folder: Path) -> tuple[dict[str, bytes], dict[str, str]]:
+    """Regular files as bytes and symbolic links as their targets (never followed), by relative path."""
+    files, links = {}, {}
+    if folder.is_dir():
+        for path in sorted(folder.rglob("*")):
+            relative = str(path.relative_to(folder))
+            if path.is_symlink():
+                links[relative] = os.readlink(path)
+            elif path.is_file():
+                files[relative] = path.read_bytes()
+    return files, links
+
+
+def _write_tree(folder: Path, files: dict[str, bytes], links: dict[str, str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for relative, data in files.items():
+        target = folder / relative
+        if not target.resolve().is_relative_to(folder.resolve()):
+            raise ValueError(f"refusing to write {relative!r} outside {folder}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    for relative, link in links.items():
+        target = folder / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(link, target)
+
+
+def student_task(root: Path, lab: str, student: str, sandboxed: bool, task_timeout: float) -> dict:
+    files, links = _read_tree(root / "submitted" / student / lab)
+    extension = None
+    from nbgrader.api import MissingEntry
+
+    with course.gradebook(root) as gb:
+        try:
+            submission = gb.find_submission(lab, student)
+            extension = submission.extension.total_seconds() if submission.extension else None
+        except MissingEntry:
+            pass
+    return {"lab": lab, "student": student, "files": _pack(files), "links": links, "extension": extension,
+            "sandboxed": sandboxed, "timeout": task_timeout}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# On a worker.
+
+
+def _worker_directory() -> Path:
+    try:
+        from distributed import get_worker
+
+        return Path(get_worker().local_directory)
+    except (ImportError, ValueError):
+        return Path(tempfile.gettempdir())
+
+
+def _course_template(bundle: dict, base: Path) -> Path:
+    """The lab's private course skeleton on this worker, written once per bundle."""
+    template = base / "labs-courses" / bundle["key"]
+    if not template.is_dir():
+        template.parent.mkdir(parents=True, exist_ok=True)
+        building = Path(tempfile.mkdtemp(prefix="building-", dir=template.parent))
+        _write_tree(building, _unpack(bundle["files"]), {})
+        with contextlib.suppress(OSError):  # another task of this worker got there first
+            os.rename(building, template)
+        shutil.rmtree(building, ignore_errors=True)
+    return template
+
+
+def _die_with_parent() -> None:
+    """In the grading child: die when the worker does (a killed worker leaves no grading behind)."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def check_worker(sandboxed: bool) -> str | None:
+    """Run on every worker before grading: None, or why this worker cannot grade."""
+    try:
+        import nbgrader  # noqa: F401
+
+        if sandboxed:
+            from labs import sandbox
+
+            sandbox.check_available()
+    except Exception as error:  # reported to the coordinator as text
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+def grade_remote(bundle: dict, task: dict) -> dict:
+    """One student's grading on a worker, in a private course that is removed afterwards."""
+    start = time.perf_counter()
+    lab, student = task["lab"], task["student"]
+    base = _worker_directory()
+    template = _course_template(bundle, base)
+    (base / "labs-tasks").mkdir(parents=True, exist_ok=True)
+    private = Path(tempfile.mkdtemp(prefix=f"grade-{lab}-", dir=base / "labs-tasks"))
+    try:
+        shutil.copytree(template, private, dirs_exist_ok=True)
+        _write_tree(private / "submitted" / student / lab, _unpack(task["files"]), task["links"])
+        command = [sys.executable, "-m", PROGRAM, str(private), lab, student]
+        if task["extension"] is not None:
+            command += ["--extension", str(task["extension"])]
+        if not task["sandboxed"]:
+            command += ["--unsafe-no-sandbox"]
+        env = dict(os.environ)
+        env.pop("COMP6248_ROOT", None)  # the private course is the only course here
+        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+        child = subprocess.Popen(command, cwd=private, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 text=True, preexec_fn=_die_with_parent, start_new_session=True)
+        try:
+            log, _ = child.communicate(timeout=task["timeout"])
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGKILL)
+            child.communicate()
+            raise RuntimeError(f"grading {lab} for {student} ran past {task['timeout']:.0f} s on this worker") from None
+        outcome_file = private / "cluster-result.json"
+        if child.returncode != 0 or not outcome_file.is_file():
+            tail = "\n".join((log or "").strip().splitlines()[-15:])
+            raise RuntimeError(f"grading {lab} for {student} failed on this worker (exit {child.returncode}):\n{tail}")
+        outcome = json.loads(outcome_file.read_text())
+        autograded = _read_tree(private / "autograded" / student / lab)
+        feedback = _read_tree(private / "feedback" / student / lab)
+        outcome.update(
+            autograded=(_pack(autograded[0]), autograded[1]),
+            feedback=(_pack(feedback[0]), feedback[1]),
+            worker=_worker_name(),
+            log=(log or "")[-4000:],  # the grading child's own output (nbgrader's log), for a failure's details
+            task_seconds=time.perf_counter() - start,
+        )
+        return outcome
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def _worker_name() -> str:
+    try:
+        from distributed import get_worker
+
+        return get_worker().address
+    except (ImportError, ValueError):
+        return "local"
+
+
+def _submission_rows(root: Path, lab: str, student: str) -> dict | None:
+    """The submission's grading in the (private) gradebook, as plain data."""
+    from nbgrader.api import MissingEntry
+
+    with course.gradebook(root) as gb:
+        try:
+            submission = gb.find_submission(lab, student)
+        except MissingEntry:
+            return None
+        return {
+            "timestamp": submission.timestamp.isoformat() if submission.timestamp else None,
+            "notebooks": {
+                nb.name: {
+                    "late_submission_penalty": nb.late_submission_penalty,
+                    "grades": {g.cell.name: [g.auto_score, g.needs_manual_grade] for g in nb.grades},
+                    "comments": {c.cell.name: c.auto_comment for c in nb.comments},
+                }
+                for nb in submission.notebooks
+            },
+        }
+
+
+def _grade_one(argv: list[str]) -> int:
+    """The grading child: ``python -m labs.grading_cluster PRIVATE_COURSE LAB STUDENT [--extension S] [--unsafe-no-sandbox]``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog=f"python -m {PROGRAM}")
+    parser.add_argument("root", type=Path)
+    parser.add_argument("lab")
+    parser.add_argument("student")
+    parser.add_argument("--extension", type=float)
+    parser.add_argument("--unsafe-no-sandbox", action="store_true")
+    args = parser.parse_args(argv)
+    root, lab, student = args.root.resolve(), args.lab, args.student
+    sandboxed = not args.unsafe_no_sandbox
+    if args.extension is not None:  # as in the course's gradebook, so the late penalty counts from the same time
+        with course.gradebook(root) as gb:
+            gb.update_or_create_student(student)
+            gb.update_or_create_submission(lab, student, extension=timedelta(seconds=args.extension))
+    if sandboxed:
+        grading.prepare_sandbox(root)
+    from labs import sandbox
+
+    # Kernel sockets live here: a short path, as a Unix socket's path may not exceed 107 bytes.
+    scratch = tempfile.mkdtemp(prefix="c6248-", dir="/tmp" if os.access("/tmp", os.W_OK) else None)
+    os.environ[sandbox.RUN_DIR_VARIABLE] = scratch
+    start = time.perf_counter()
+    try:
+        result = grading.grade_student(root, lab, student, sandboxed)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    seconds = time.perf_counter() - start
+    outcome = {"result": asdict(result), "rows": _submission_rows(root, lab, student), "seconds": seconds}
+    (root / "cluster-result.json").write_text(json.dumps(outcome))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# On the coordinator.
+
+
+def _record(root: Path, lab: str, student: str, outcome: dict) -> StudentResult:
+    """Write a worker's grading of one student into this course, as a local run would have left it."""
+    from nbgrader.api import MissingEntry
+
+    result = StudentResult(**outcome["result"])
+    if not result.graded:  # nothing was gradable: drop earlier grades and files, keep the student (a row of 0)
+        grading._forget_earlier_run(root, lab, student)
+        return result
+    for stage in ("autograded", "feedback"):
+        blob, links = outcome[stage]
+        files = _unpack(blob)
+        if stage == "autograded" or files or links:  # local feedback is only rewritten when some notebook was graded
+            shutil.rmtree(root / stage / student / lab, ignore_errors=True)
+            _write_tree(root / stage / student / lab, files, links)
+    rows = outcome["rows"]
+    graded_notebooks = {Path(name).stem for name in _unpack(outcome["autograded"][0]) if name.endswith(".ipynb")}
+    with course.gradebook(root) as gb:
+        if rows is None:  # autograde failed before it recorded the submission
+            with contextlib.suppress(MissingEntry):
+                gb.remove_submission(lab, student)
+            gb.update_or_create_student(student)
+            return result
+        gb.update_or_create_student(student)
+        if rows["timestamp"]:
+            gb.update_or_create_submission(lab, student, timestamp=datetime.fromisoformat(rows["timestamp"]))
+        else:
+            gb.update_or_create_submission(lab, student)
+        for name, notebook in rows["notebooks"].items():
+            submitted = gb.find_submission_notebook(name, lab, student)
+            submitted.late_submission_penalty = notebook["late_submission_penalty"]
+            for grade in submitted.grades:
+                auto_score, needs_manual = notebook["grades"][grade.cell.name]
+                grade.auto_score = auto_score
+                # nbgrader asks for review of a cell a grader has already scored by hand (SaveAutoGrades)
+                grade.needs_manual_grade = bool(needs_manual) or (grade.manual_score is not None and name in graded_notebooks)
+            for comment in submitted.comments:
+                comment.auto_comment = notebook["comments"].get(comment.cell.name)
+        gb.db.commit()
+    return result
+
+
+def parse_cluster(spec: str) -> tuple[str, int | None]:
+    """``local:N`` -> ("local", N); anything else is a scheduler address -> (address, None)."""
+    if spec.startswith("local:"):
+        try:
+            workers = int(spec.split(":", 1)[1])
+        except ValueError:
+            workers = 0
+        if workers < 1:
+            raise ClusterUnavailable(f"--cluster {spec!r}: local:N needs a number of workers N >= 1, e.g. local:4")
+        return "local", workers
+    if not spec.strip():
+        raise ClusterUnavailable("--cluster needs a scheduler address (tcp://HOST:8786) or local:N")
+    return spec, None
+
+
+@contextlib.contextmanager
+def connect(spec: str, connect_timeout: float = CONNECT_TIMEOUT, worker_timeout: float = WORKER_TIMEOUT):
+    """A Dask client for ``spec`` with at least one worker, or :class:`ClusterUnavailable` saying why."""
+    import logging
+
+    from distributed import Client
+    from distributed.deploy.subprocess import SubprocessCluster
+
+    address, local_workers = parse_cluster(spec)
+    with contextlib.ExitStack() as stack:
+        if local_workers is not None:
+            # A scheduler and N workers (one grading at a time each) as processes of their own, as on a real cluster.
+            # (LocalCluster would start its workers by re-importing this program's __main__, which `python -m labs` runs.)
+            cluster = stack.enter_context(SubprocessCluster(host="127.0.0.1", n_workers=local_workers, threads_per_worker=1,
+                                                            dashboard_address=None, silence_logs=logging.ERROR))
+            address = cluster.scheduler_address
+        try:
+            client = stack.enter_context(Client(address, timeout=f"{connect_timeout}s"))
+        except (OSError, TimeoutError, ValueError) as error:
+            raise ClusterUnavailable(
+                f"cannot reach the Dask scheduler at {address} ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}); "
+                "nothing was graded or written. Start one with `dask scheduler` (and workers with `dask worker ADDRESS`) "
+                "or use --cluster local:N") from None
+        try:
+            client.wait_for_workers(local_workers or 1, timeout=worker_timeout)
+        except (TimeoutError, OSError):
+            raise ClusterUnavailable(f"the Dask scheduler at {address} has no worker after {worker_timeout:.0f} s; "
+                                     "nothing was graded or written. Start workers with `dask worker ADDRESS`") from None
+        yield client
+
+
+def grade_all(labs: list[str], root: Path, cluster: str, sandboxed: bool = True,
+              progress: Callable[[str], None] | None = None, retries: int = RETRIES, task_timeout: float | None = None,
+              timeout: float | None = None, stats: Stats | None = None,
+              connect_timeout: float = CONNECT_TIMEOUT) -> list[StudentResult]:
+    """Grade every submission of every lab in ``labs`` on the Dask cluster ``cluster`` (an address or ``local:N``).
+
+    Results come in the order of ``labs``, then students, with the same scores and flags as
+    :func:`labs.grading.grade_all`; a student whose grading failed on every try is flagged ``failed`` (their
+    earlier grades are kept). ``task_timeout`` bounds one student's grading on a worker (default: 10 minutes
+    a notebook); ``timeout`` the whole run (what is not done by then is reported failed).
+    """
+    from distributed import wait
+    from nbgrader.api import MissingEntry
+
+    for lab in labs:
+        grading.ensure_released(lab, root)
+    stats = stats if stats is not None else Stats()
+    say = progress or (lambda line: None)
+    start = time.perf_counter()
+    with connect(cluster, connect_timeout) as client:
+        problems = client.run(check_worker, sandboxed)
+        bad = {address: why for address, why in problems.items() if why}
+        if bad:
+            if sandboxed and len(bad) == len(problems):
+                from labs.sandbox import SandboxUnavailable
+
+                raise SandboxUnavailable("no worker can build the grading sandbox: " + "; ".join(f"{a}: {w}" for a, w in bad.items()))
+            raise ClusterUnavailable("these workers cannot grade (nothing was written): " + "; ".join(f"{a}: {w}" for a, w in bad.items()))
+        stats.workers = len(problems)
+        tasks = [(lab, student) for lab in labs for student in grading.students(lab, root)]
+        say(f"cluster {client.scheduler.address}: {stats.workers} worker(s); {len(tasks)} submission(s) to grade")
+        bundles = {lab: client.scatter(lab_bundle(root, lab), broadcast=True, hash=False) for lab in labs}
+        futures = {}
+        for lab, student in tasks:
+            notebooks = len(grading.release_notebooks(lab, root))
+            limit = task_timeout if task_timeout is not None else 120 + 600 * notebooks
+            futures[client.submit(grade_remote, bundles[lab], student_task(root, lab, student, sandboxed, limit),
+                                  key=f"grade-{lab}-{student}-{uuid.uuid4().hex[:8]}", retries=retries, pure=False)] = (lab, student)
+        stats.startup = time.perf_counter() - start
+        finished: dict[tuple[str, str], StudentResult] = {}
+        pending = set(futures)
+        no_worker_since = None
+
+        def fail(lab: str, student: str, why: str) -> None:
+            result = StudentResult(student, lab, graded=False, flags=["failed"],
+                                   messages=[f"not graded: {why}; the gradebook keeps any earlier grade"])
+            finished[(lab, student)] = result
+            stats.failed.append(f"{lab}/{student}")
+            stats.done_at.append(time.perf_counter() - start)
+            say(f"[{len(finished)}/{len(tasks)}] FAILED {lab} for {student}: {why} ({len(stats.failed)} failed)")
+
+        while pending:
+            try:
+                done, pending = wait(pending, timeout=POLL, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                done = set()
+            for future in done:
+                lab, student = futures[future]
+                if future.status == "finished":
+                    outcome = future.result()
+                    result = _record(root, lab, student, outcome)
+                    finished[(lab, student)] = result
+                    stats.done_at.append(time.perf_counter() - start)
+                    name = f"{lab}/{student}"
+                    stats.graded_seconds[name] = outcome["seconds"]
+                    stats.task_seconds[name] = outcome["task_seconds"]
+                    stats.worker_of[name] = outcome["worker"]
+                    flags = f" [{','.join(result.flags)}]" if result.flags else ""
+                    failures = f"; {len(stats.failed)} failed" if stats.failed else ""
+                    say(f"[{len(finished)}/{len(tasks)}] graded {lab} for {student}{flags} on {outcome['worker']} "
+                        f"({outcome['seconds']:.0f} s; {time.perf_counter() - start:.0f} s in all{failures})")
+                else:
+                    error = future.exception() if future.status == "error" else None
+                    if type(error).__name__ == "KilledWorker":
+                        why = "the workers grading it died every time (Dask's allowed-failures)"
+                    elif error is not None:
+                        why = f"failed {1 + retries} time(s): {str(error).strip().splitlines()[0][:300] if str(error).strip() else type(error).__name__}"
+                    else:
+                        why = f"the task was {future.status} (the scheduler went away?)"
+                    fail(lab, student, why)
+                future.release()
+            if pending and not client.scheduler_info().get("workers"):
+                no_worker_since = no_worker_since or time.perf_counter()
+                if time.perf_counter() - no_worker_since > NO_WORKER_TIMEOUT:
+                    for future in pending:
+                        fail(*futures[future], f"the cluster had no worker for {NO_WORKER_TIMEOUT} s")
+                    client.cancel(list(pending))
+                    pending = set()
+            else:
+                no_worker_since = None
+            if pending and timeout is not None and time.perf_counter() - start > timeout:
+                for future in pending:
+                    fail(*futures[future], f"not done within the run's limit of {timeout:.0f} s")
+                client.cancel(list(pending))
+                pending = set()
+    results = [finished[task] for task in tasks]
+    grading._fill_scores([r for r in results if "failed" not in r.flags], root)
+    with course.gradebook(root) as gb:
+        for result in results:
+            if "failed" in result.flags:
+                with contextlib.suppress(MissingEntry):
+                    assignment = gb.find_assignment(result.lab)
+                    result.max_score, result.max_autograded = assignment.max_score, assignment.max_code_score
+    stats.wall = time.perf_counter() - start
+    return results
+
+
+def grade(lab: str, root: Path, cluster: str, sandboxed: bool = True, **options) -> list[StudentResult]:
+    """Grade every submission of ``lab`` on the cluster; see :func:`grade_all`."""
+    return grade_all([lab], root, cluster, sandboxed, **options)
+
+
+if __name__ == "__main__":
+    sys.exit(_grade_one(sys.argv[1:]))

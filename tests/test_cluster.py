@@ -1,0 +1,250 @@
+"""Grading on a real Dask cluster: a `dask scheduler` and two `dask worker` processes on 127.0.0.1.
+
+The workers run in working directories of their own, with no pointer to the course (standing in for other machines):
+each grades from what the coordinator sends it. The tiny lab's submissions (right, wrong, late, unreadable) are
+graded locally once, then on the cluster through the command line, then on the cluster again while one worker is
+killed mid-grading; every run must give the local grades exactly. A grading task that keeps failing is reported,
+not retried for ever, and a scheduler that cannot be reached stops the run before anything is written.
+Every step has a time limit, so nothing here can hang CI.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from labs import course, grading, grading_cluster
+from tests.tinylab import LAB, NOTEBOOK, WRONG_SQUARE, make_course, submit
+
+pytestmark = pytest.mark.xdist_group("cluster")
+
+DASK = str(Path(sys.executable).parent / "dask")
+DEADLINE = "2026-11-20 12:00:00"
+START_TIMEOUT = 120  # seconds for the scheduler or a worker to come up on a loaded 2-core machine
+RUN_TIMEOUT = 300  # seconds for one grading run of the course
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for(condition, timeout: float, what: str) -> None:
+    limit = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > limit:
+            raise AssertionError(f"{what} did not happen within {timeout:.0f} s")
+        time.sleep(0.2)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def dask_cluster(tmp_path_factory):
+    """A scheduler and two single-threaded workers, each in a directory of its own; yields (address, workers)."""
+    env = {k: v for k, v in os.environ.items() if k != "COMP6248_ROOT"}  # the workers know nothing of the course
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    logs = tmp_path_factory.mktemp("dask-logs")
+    processes = []
+    try:
+        scheduler = subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                                     cwd=logs, env=env, stdout=open(logs / "scheduler.log", "w"), stderr=subprocess.STDOUT)
+        processes.append(scheduler)
+        workers = {}
+        for name in ("w1", "w2"):
+            home = tmp_path_factory.mktemp(f"machine-{name}")
+            worker = subprocess.Popen(
+                [DASK, "worker", address, "--name", name, "--nthreads", "1", "--no-nanny", "--no-dashboard",
+                 "--local-directory", str(home), "--death-timeout", str(START_TIMEOUT)],
+                cwd=home, env=env, stdout=open(logs / f"{name}.log", "w"), stderr=subprocess.STDOUT)
+            processes.append(worker)
+            workers[name] = (worker, home)
+        from distributed import Client
+
+        with Client(address, timeout=f"{START_TIMEOUT}s") as client:
+            client.wait_for_workers(2, timeout=START_TIMEOUT)
+        yield address, workers
+    finally:
+        for process in reversed(processes):
+            _stop(process)
+
+
+@pytest.fixture(scope="module")
+def ungraded(tmp_path_factory):
+    """The tiny lab with a due date and four submissions: right, wrong, 30 hours late, unreadable."""
+    course_dir = make_course(tmp_path_factory.mktemp("cluster-course"))
+    submit(course_dir, "ada")
+    submit(course_dir, "bob", square=WRONG_SQUARE)
+    (submit(course_dir, "cy") / "timestamp.txt").write_text("2026-11-21 18:00:00.000000 UTC")
+    (submit(course_dir, "dee") / NOTEBOOK).write_text("{ not a notebook")
+    grading.set_deadline(LAB, course_dir, datetime.fromisoformat(DEADLINE))
+    return course_dir
+
+
+def _copy(course_dir: Path, target: Path) -> Path:
+    shutil.copytree(course_dir, target)
+    return target
+
+
+def _grades(results) -> dict:
+    return {r.student: (r.autograded, r.max_autograded, r.score, r.late_penalty, r.needs_manual_grade, tuple(r.flags))
+            for r in results}
+
+
+def _cells(course_dir: Path) -> dict:
+    """Every cell's grade and comment in the gradebook, and which graded files exist."""
+    with course.gradebook(course_dir) as gb:
+        cells = {(s.student.id, nb.name, g.cell.name): (g.auto_score, g.needs_manual_grade, nb.late_submission_penalty)
+                 for s in gb.assignment_submissions(LAB) for nb in s.notebooks for g in nb.grades}
+        comments = {(s.student.id, c.cell.name): c.auto_comment
+                    for s in gb.assignment_submissions(LAB) for nb in s.notebooks for c in nb.comments}
+    files = sorted(str(p.relative_to(course_dir)) for stage in ("autograded", "feedback")
+                   for p in (course_dir / stage).rglob("*") if p.is_file())
+    return {"cells": cells, "comments": comments, "files": files}
+
+
+@pytest.fixture(scope="module")
+def local(ungraded, tmp_path_factory):
+    """The reference: the same course graded on this machine, one student at a time."""
+    course_dir = _copy(ungraded, tmp_path_factory.mktemp("local") / "course")
+    results = grading.grade(LAB, course_dir, jobs=1)
+    grading.export_grades(course_dir)
+    return course_dir, results
+
+
+def _csv(course_dir: Path) -> dict:
+    with open(course_dir / "grades.csv", newline="") as handle:
+        return {row["student_id"]: (row["score"], row["late_submission_penalty"]) for row in csv.DictReader(handle)}
+
+
+@pytest.mark.slow
+def test_the_cluster_gives_the_local_grades(dask_cluster, ungraded, local, tmp_path):
+    address, workers = dask_cluster
+    local_dir, local_results = local
+    assert _grades(local_results)["ada"][0] == 2 and _grades(local_results)["bob"][0] == 1  # the reference is sound
+    course_dir = _copy(ungraded, tmp_path / "course")
+    done = subprocess.run([sys.executable, "-m", "labs", "--root", str(course_dir), "grade", LAB, "--cluster", address],
+                          capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    progress = [line for line in done.stderr.splitlines() if line.startswith("[")]
+    assert len(progress) == 4 and all(re.match(r"^\[[1-4]/4\] graded lab99 for (ada|bob|cy|dee)", p) for p in progress), done.stderr
+    assert re.search(r"^cy\s+lab99\s+2\.0/2\.0\s+1\.6/2\.0\s+-0\.4", done.stdout, re.MULTILINE), done.stdout
+    assert _csv(course_dir) == _csv(local_dir)
+    assert _cells(course_dir) == _cells(local_dir)
+    # The workers kept nothing of the course: every private course was removed after its task.
+    for _, home in workers.values():
+        assert not list(home.glob("**/labs-tasks/grade-*")), "a worker kept a private course"
+        assert not list(home.rglob("submitted/ada")), "a worker kept a student's submission"
+        assert not list(home.glob("**/labs-courses/*/source/**/*.ipynb")), "a worker was sent the source notebooks (solutions)"
+    assert any(list(home.glob("**/labs-courses/*/gradebook.db")) for _, home in workers.values())
+
+
+@pytest.mark.slow
+def test_a_killed_worker_s_students_are_graded_on_another(dask_cluster, ungraded, local, tmp_path):
+    address, workers = dask_cluster
+    local_dir, local_results = local
+    victim, victim_home = workers["w1"]
+    course_dir = _copy(ungraded, tmp_path / "course")
+    killed = {}
+
+    def kill_while_grading():
+        limit = time.monotonic() + RUN_TIMEOUT
+        while time.monotonic() < limit and not killed:
+            in_flight = list(victim_home.glob("**/labs-tasks/grade-*"))  # under Dask's worker directory
+            if in_flight and any(p.joinpath("submitted").is_dir() for p in in_flight):
+                time.sleep(1.0)  # let the grading child start its kernel
+                killed["in_flight"] = [p.name for p in in_flight if p.exists()]
+                victim.send_signal(signal.SIGKILL)
+                victim.wait(timeout=20)
+                killed["at"] = time.monotonic()
+                return
+            time.sleep(0.1)
+
+    killer = threading.Thread(target=kill_while_grading, daemon=True)
+    killer.start()
+    lines, stats = [], grading_cluster.Stats()
+    results = grading_cluster.grade(LAB, course_dir, address, progress=lines.append, stats=stats, timeout=RUN_TIMEOUT)
+    killer.join(timeout=30)
+    assert killed.get("in_flight"), f"the worker was not killed while grading: {lines}"
+    assert victim.poll() is not None
+    assert stats.failed == [] and len(results) == 4
+    assert _grades(results) == _grades(local_results)
+    grading.export_grades(course_dir)
+    assert _csv(course_dir) == _csv(local_dir)
+    assert _cells(course_dir) == _cells(local_dir)
+    survivor = next(a for a in set(stats.worker_of.values()) if a) if stats.worker_of else None
+    assert survivor is not None and sum(w == survivor for w in stats.worker_of.values()) >= 1
+    assert len([line for line in lines if re.match(r"^\[\d/4\] graded", line)]) == 4, lines
+
+
+@pytest.mark.slow
+def test_a_student_whose_grading_keeps_failing_is_reported(dask_cluster, ungraded, tmp_path):
+    address, _ = dask_cluster
+    course_dir = _copy(ungraded, tmp_path / "course")
+    for student in ("bob", "cy", "dee"):
+        shutil.rmtree(course_dir / "submitted" / student)
+    lines, stats = [], grading_cluster.Stats()
+    start = time.monotonic()
+    # Half a second is not enough to grade anyone: every try of the task fails, and it is retried RETRIES times.
+    results = grading_cluster.grade(LAB, course_dir, address, progress=lines.append, stats=stats, task_timeout=0.5,
+                                    retries=1, timeout=RUN_TIMEOUT)
+    assert time.monotonic() - start < RUN_TIMEOUT
+    (ada,) = results
+    assert ada.flags == ["failed"] and not ada.graded and stats.failed == [f"{LAB}/ada"]
+    assert "failed 2 time(s)" in ada.messages[0] and "ran past" in ada.messages[0], ada.messages
+    assert any(line.startswith("[1/1] FAILED lab99 for ada") and "1 failed" in line for line in lines), lines
+    assert ada.max_autograded == 2  # the report still shows what was at stake
+    from nbgrader.api import MissingEntry
+
+    with course.gradebook(course_dir) as gb, pytest.raises(MissingEntry):
+        gb.find_submission(LAB, "ada")  # nothing was written for the failed student
+    assert not (course_dir / "autograded" / "ada").exists()
+
+
+@pytest.mark.slow
+def test_an_unreachable_scheduler_stops_before_anything_is_written(ungraded, tmp_path):
+    course_dir = _copy(ungraded, tmp_path / "course")
+    before = hashlib.sha256((course_dir / "gradebook.db").read_bytes()).hexdigest()
+    address = f"tcp://127.0.0.1:{_free_port()}"  # nothing listens there
+    start = time.monotonic()
+    with pytest.raises(grading_cluster.ClusterUnavailable, match="cannot reach the Dask scheduler at tcp://127.0.0.1"):
+        grading_cluster.grade(LAB, course_dir, address, connect_timeout=3)
+    done = subprocess.run([sys.executable, "-m", "labs", "--root", str(course_dir), "grade", LAB, "--cluster", address],
+                          capture_output=True, text=True, timeout=120)
+    assert time.monotonic() - start < 120
+    assert done.returncode == 1 and "error: cannot reach the Dask scheduler" in done.stderr, done.stderr
+    assert "nothing was graded or written" in done.stderr
+    assert hashlib.sha256((course_dir / "gradebook.db").read_bytes()).hexdigest() == before
+    for name in ("autograded", "feedback", ".grading", "grades.csv"):
+        assert not (course_dir / name).exists(), name
+
+
+def test_cluster_addresses_are_checked():
+    assert grading_cluster.parse_cluster("local:3") == ("local", 3)
+    assert grading_cluster.parse_cluster("tcp://10.0.0.5:8786") == ("tcp://10.0.0.5:8786", None)
+    for bad in ("local:0", "local:many", " "):
+        with pytest.raises(grading_cluster.ClusterUnavailable, match="local:N|scheduler address"):
+            grading_cluster.parse_cluster(bad)
