@@ -44,6 +44,7 @@ def main(argv: list[str]) -> None:
     if settings.warm:
         from labs import warm_kernel
 
+        warm_kernel.die_with_parent()  # as bubblewrap's --die-with-parent does for a cold kernel
         status = warm_kernel.launch(settings, workdir, str(private), extra, log_path)
         if status is not None:
             raise SystemExit(status)

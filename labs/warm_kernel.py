@@ -300,7 +300,7 @@ def _run_kernel(request: dict, inherited: list[socket.socket]) -> None:
     try:
         for held in inherited:
             held.close()
-        _die_with_parent()
+        die_with_parent()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         try:
             log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -325,13 +325,18 @@ def _run_kernel(request: dict, inherited: list[socket.socket]) -> None:
             os._exit(status)
 
 
-def _die_with_parent() -> None:
-    """This process gets SIGKILL when the warm process that forked it ends, however it ends (Linux's prctl)."""
+def die_with_parent() -> None:
+    """This process gets SIGKILL when its parent ends, however it ends (Linux's prctl).
+
+    The launcher calls it, so that a grader killed mid-run leaves no launcher (hence no kernel) behind; each forked
+    kernel calls it, so that it ends with its warm process.
+    """
     import ctypes
 
+    parent = os.getppid()
     PR_SET_PDEATHSIG = 1
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() == 1:  # the warm process ended before prctl took effect
+    if os.getppid() != parent:  # the parent ended before prctl took effect
         os._exit(1)
 
 
