@@ -188,3 +188,45 @@ def test_warm_kernels_grade_as_cold_kernels_do_and_leave_nothing_behind(tmp_path
         _wait_until(lambda: not _sleepers(), 15, "the processes the submissions left are gone after grading")
     assert grades["1"] == grades["0"]
     assert grades["1"]["right"][0] == grades["1"]["right"][1] == 4 and grades["1"]["wrong"][0] == 2
+
+
+def _processes_of(course: Path) -> list[int]:
+    """Launchers, warm processes (and their bubblewrap) and kernels grading ``course``: found by the course's path in
+    their command line, working directory or environment."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            text = (entry / "cmdline").read_bytes().decode(errors="replace") if entry.name.isdigit() else ""
+        except OSError:
+            continue
+        if ("labs.warm_kernel" in text or "labs.sandbox_kernel" in text) and (
+                str(course) in text or _environ_mentions(entry, str(course))):
+            found.append(int(entry.name))
+    return found
+
+
+def _environ_mentions(entry: Path, text: str) -> bool:
+    try:
+        return text in (entry / "cwd").resolve().as_posix() or text.encode() in (entry / "environ").read_bytes()
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+def test_a_killed_grader_leaves_no_kernel_behind(tmp_path):
+    """The grading run is killed while a kernel runs: its launcher dies with it, the warm process then kills the
+    kernel and, with no kernel left, ends itself (IDLE_SECONDS) with everything in its sandbox."""
+    course = _two_notebook_course(tmp_path / "killed")
+    target = submit(course, "slow", double=GOOD_DOUBLE + "import time\ntime.sleep(60)\n")
+    shutil.copy(target / NOTEBOOK, target / "2_tiny.ipynb")
+    grader = subprocess.Popen([sys.executable, "-c", "import sys; from pathlib import Path; from labs import grading; "
+                               "grading.grade('lab99', Path(sys.argv[1]), jobs=1)", str(course)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_until(lambda: len([p for p in _processes_of(course) if _alive(p)]) >= 3, 180,
+                    "a launcher, a warm process and its kernel are running")
+    finally:
+        grader.kill()
+        grader.wait()
+    _wait_until(lambda: not [p for p in _processes_of(course) if _alive(p)], warm_kernel.IDLE_SECONDS + 30,
+                "nothing of the killed run is left")
