@@ -8,8 +8,7 @@ student's sandbox (the same bubblewrap command, limits, user and notebook direct
 
 Isolation is unchanged between students: the warm process belongs to one submission's directory (it exits when
 that directory is removed, so one that nbgrader removes and makes again gets a new one) and is stopped when that
-submission is graded
-(:func:`stop_all`), or on its own after :data:`IDLE_SECONDS` without a kernel. Between the notebooks of one
+submission is graded (:func:`stop_all`), or on its own after :data:`IDLE_SECONDS` without a kernel. Between the notebooks of one
 submission it is weaker than cold kernels: a process a notebook leaves behind lives on while the student's next
 notebooks run. That gives a student power only over their own kernels, which their own code already has.
 
@@ -43,7 +42,8 @@ PRELOAD = ("ipykernel.kernelapp", "numpy", "torch", "torch.nn", "torch.nn.functi
            "matplotlib.figure", "matplotlib.backends.backend_agg", "labs.checks", "labs.notebook", "labs.data")
 
 
-STALE = "its directory was removed"
+STALE = "its directory was removed"  # the refusal that makes the launcher start a new warm process
+
 
 def socket_path(ipc_dir: str, workdir: str) -> str:
     """The warm process of ``workdir`` (this very directory: its path and inode) in a worker's socket directory."""
