@@ -96,3 +96,16 @@ def test_plot_history_draws_one_line_per_key_present_every_epoch():
     lines = ax.get_lines()
     assert [line.get_label() for line in lines] == ["loss", "val_loss"]
     assert lines[0].get_xdata().tolist() == [1, 2] and lines[1].get_ydata().tolist() == [1.2, 0.9]
+
+
+def test_plot_graph_puts_every_edge_left_to_right_and_labels_each_node():
+    # x feeds a and b, which feed y; w is a second input used only by b (drawn next to where it is used).
+    edges = [("x", "a"), ("x", "b"), ("w", "b"), ("a", "y"), ("b", "y")]
+    labels = {"x": "x=2", "w": "w=3", "a": "a=x*x", "b": "b=w*x", "y": "y=a+b"}
+    ax = plots.plot_graph(edges, labels, title="graph", edge_labels={("x", "a"): "2x"})
+    where = {t.get_text(): t.get_position() for t in ax.texts}
+    position = {node: where[text] for node, text in labels.items()}
+    assert all(position[p][0] < position[c][0] for p, c in edges)
+    assert position["x"][0] == position["w"][0] == 0 and position["y"][0] == 2
+    assert "2x" in where and ax.get_title() == "graph"
+    matplotlib.pyplot.close("all")

@@ -29,12 +29,16 @@ def test_release_hides_solutions_and_hidden_tests(lab):
                 assert cell.source.strip() == "YOUR ANSWER HERE"
 
 
-def test_staleness_is_detected(tmp_path):
-    lab = LABS[0]
-    fresh = tmp_path / "fresh"
-    shutil.copytree(ROOT / "release" / lab, fresh)
-    committed = tmp_path / "committed"
+def _twin_releases(tmp_path):
+    """Two identical copies of the first lab's release: a fresh one and a committed one."""
+    fresh, committed = tmp_path / "fresh", tmp_path / "committed"
+    shutil.copytree(ROOT / "release" / LABS[0], fresh)
     shutil.copytree(fresh, committed)
+    return fresh, committed
+
+
+def test_staleness_is_detected(tmp_path):
+    fresh, committed = _twin_releases(tmp_path)
     assert release.differences(fresh, committed) == []
     notebook = sorted(committed.glob("*.ipynb"))[0]
     notebook.write_text(notebook.read_text().replace("YOUR CODE HERE", "YOUR CODE THERE", 1))
@@ -47,11 +51,7 @@ def test_staleness_is_detected(tmp_path):
 
 def test_release_check_ignores_what_nbgrader_ignores(tmp_path):
     """Opening a release notebook in JupyterLab leaves .ipynb_checkpoints/ beside it: not a stale release."""
-    lab = LABS[0]
-    fresh = tmp_path / "fresh"
-    shutil.copytree(ROOT / "release" / lab, fresh)
-    committed = tmp_path / "committed"
-    shutil.copytree(fresh, committed)
+    fresh, committed = _twin_releases(tmp_path)
     notebook = sorted(committed.glob("*.ipynb"))[0]
     (committed / ".ipynb_checkpoints").mkdir()
     (committed / ".ipynb_checkpoints" / notebook.name.replace(".ipynb", "-checkpoint.ipynb")).write_text("{}")
