@@ -31,9 +31,6 @@ DOWNLOAD = re.compile(
 )
 SETUP_CALL = "labs.notebook.setup"
 NBGRADER_KEYS = {"grade", "grade_id", "locked", "schema_version", "solution"}
-# Labs written before the contract asked every lab for a graded written answer, and still without one;
-# their second edition (issue 13) adds one and removes them from this set. No new lab may be added to it.
-WRITTEN_ANSWER_PENDING = frozenset()
 
 
 def _answer_names(nb: NotebookNode) -> set[str]:
@@ -153,11 +150,9 @@ def check_lab(lab: str, root: Path) -> list[str]:
         problems.append(f"source/{lab}: the README.md handout is missing")
     seen: dict[str, str] = {}
     has_written_answer = any(written_answers(p) for p in notebooks)
-    if notebooks and not is_test(lab) and lab not in WRITTEN_ANSWER_PENDING and not has_written_answer:
+    if notebooks and not is_test(lab) and not has_written_answer:
         problems.append(f"source/{lab}: no graded written answer (a markdown cell with grade, solution and points); "
                         "every lab asks the student to explain what they saw")
-    if lab in WRITTEN_ANSWER_PENDING and has_written_answer:
-        problems.append(f"source/{lab}: has a written answer now; remove it from contract.WRITTEN_ANSWER_PENDING")
     for path in notebooks:
         found, ids = check_notebook(path)
         problems += found
