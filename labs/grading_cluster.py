@@ -10,7 +10,10 @@ So the coordinator (this process) keeps the course and the gradebook, and a work
 1. the coordinator packs, once per lab, what nbgrader's autograde needs and nothing else: ``nbgrader_config.py``,
    ``release/LAB`` (the notebook names a submission must have), the non-notebook files of ``source/LAB`` (autograde
    copies them over the student's), and a fresh gradebook holding only the lab's assignment definition (notebooks,
-   grade, solution, task and source cells, the due date). It is scattered to every worker once (``broadcast``);
+   grade, solution, task and source cells, the due date). It goes to the scheduler once, as a task whose result is
+   the bundle: a worker fetches it once, and when every worker holding a copy has died the scheduler computes it
+   again from the task (data scattered to the workers would be lost with them, and with it every pending grading:
+   Dask's memory manager keeps one copy of what is broadcast);
 2. each task carries one student's submitted files (and their extension, if any). On the worker it builds a private
    course in the worker's local directory, grades it in a child process with :func:`labs.grading.grade_student`
    (staging, the sandbox, one-notebook-at-a-time fallback, feedback: the local code, unchanged), and returns the
@@ -242,6 +245,11 @@ def check_worker(sandboxed: bool) -> str | None:
     return None
 
 
+def _the_bundle(bundle: dict) -> dict:
+    """The task that yields a lab's bundle on a worker; it carries the bundle, so the scheduler can always rerun it."""
+    return bundle
+
+
 def grade_remote(bundle: dict, task: dict) -> dict:
     """One student's grading on a worker, in a private course that is removed afterwards."""
     start = time.perf_counter()
@@ -458,6 +466,7 @@ def grade_all(labs: list[str], root: Path, cluster: str, sandboxed: bool = True,
     a notebook); ``timeout`` the whole run (what is not done by then is reported failed).
     """
     from distributed import wait
+    from distributed.client import FuturesCancelledError
     from nbgrader.api import MissingEntry
 
     for lab in labs:
@@ -477,7 +486,8 @@ def grade_all(labs: list[str], root: Path, cluster: str, sandboxed: bool = True,
         stats.workers = len(problems)
         tasks = [(lab, student) for lab in labs for student in grading.students(lab, root)]
         say(f"cluster {client.scheduler.address}: {stats.workers} worker(s); {len(tasks)} submission(s) to grade")
-        bundles = {lab: client.scatter(lab_bundle(root, lab), broadcast=True, hash=False) for lab in labs}
+        bundles = {lab: client.submit(_the_bundle, lab_bundle(root, lab), key=f"bundle-{lab}-{uuid.uuid4().hex[:8]}",
+                                      pure=False) for lab in labs}
         futures = {}
         for lab, student in tasks:
             notebooks = len(grading.release_notebooks(lab, root))
@@ -502,6 +512,9 @@ def grade_all(labs: list[str], root: Path, cluster: str, sandboxed: bool = True,
                 done, pending = wait(pending, timeout=POLL, return_when="FIRST_COMPLETED")
             except TimeoutError:
                 done = set()
+            except FuturesCancelledError:  # the scheduler dropped some tasks: report those, keep waiting for the rest
+                done = {future for future in pending if future.status != "pending"}
+                pending = pending - done
             for future in done:
                 lab, student = futures[future]
                 if future.status == "finished":
@@ -523,6 +536,9 @@ def grade_all(labs: list[str], root: Path, cluster: str, sandboxed: bool = True,
                         why = "the workers grading it died every time (Dask's allowed-failures)"
                     elif error is not None:
                         why = f"failed {1 + retries} time(s): {str(error).strip().splitlines()[0][:300] if str(error).strip() else type(error).__name__}"
+                    elif future.status == "cancelled":
+                        reason = getattr(future._state.exception, "reason", None) or "no reason given"
+                        why = f"the scheduler cancelled the task ({reason})"
                     else:
                         why = f"the task was {future.status} (the scheduler went away?)"
                     fail(lab, student, why)

@@ -162,26 +162,54 @@ def test_the_cluster_gives_the_local_grades(dask_cluster, ungraded, local, tmp_p
     assert any(list(home.glob("**/labs-courses/*/gradebook.db")) for _, home in workers.values())
 
 
+def _bundle_keys(client) -> dict[str, list[str]]:
+    """Where the cluster holds a copy of the lab's bundle: what it holds besides grading results, by key."""
+    return {key: list(addresses) for key, addresses in client.who_has().items() if not str(key).startswith("grade-")}
+
+
 @pytest.mark.slow
 def test_a_killed_worker_s_students_are_graded_on_another(dask_cluster, ungraded, local, tmp_path):
+    """The worker killed is grading a student and holds the only copy of the lab's bundle.
+
+    Dask's memory manager trims replicas to one copy once few tasks wait for them, so a dead worker can take the
+    last copy of the bundle with it: the scheduler must then make it again, or every student still waiting has their
+    grading cancelled (a CI run failed that way). The test makes that case certain: it asks the scheduler to drop
+    the other copies before the kill.
+    """
+    from distributed import Client
+
     address, workers = dask_cluster
     local_dir, local_results = local
-    victim, victim_home = workers["w1"]
     course_dir = _copy(ungraded, tmp_path / "course")
     killed = {}
 
+    def drop_replicas(dask_scheduler, keep: str, keys: list) -> None:
+        for key in keys:
+            for worker in list(dask_scheduler.tasks[key].who_has or ()):
+                if worker.address != keep:
+                    dask_scheduler.request_remove_replicas(worker.address, [key], stimulus_id="test-drop-replicas")
+
     def kill_while_grading():
         limit = time.monotonic() + RUN_TIMEOUT
-        while time.monotonic() < limit and not killed:
-            in_flight = list(victim_home.glob("**/labs-tasks/grade-*"))  # under Dask's worker directory
-            if in_flight and any(p.joinpath("submitted").is_dir() for p in in_flight):
-                time.sleep(1.0)  # let the grading child start its kernel
-                killed["in_flight"] = [p.name for p in in_flight if p.exists()]
-                victim.send_signal(signal.SIGKILL)
-                victim.wait(timeout=20)
-                killed["at"] = time.monotonic()
-                return
-            time.sleep(0.1)
+        with Client(address, timeout=f"{START_TIMEOUT}s") as spy:
+            address_of = {name: address for address, name in spy.run(lambda dask_worker: dask_worker.name).items()}
+            while time.monotonic() < limit and not killed:
+                grading_on = [name for name, (_, home) in sorted(workers.items())
+                              if any(p.joinpath("submitted").is_dir() for p in home.glob("**/labs-tasks/grade-*"))]
+                bundles = _bundle_keys(spy)
+                holding = [name for name in grading_on if any(address_of[name] in where for where in bundles.values())]
+                if holding:
+                    name = holding[0]
+                    victim, home = workers[name]
+                    spy.run_on_scheduler(drop_replicas, keep=address_of[name], keys=list(bundles))
+                    _wait_for(lambda: all(where == [address_of[name]] for where in _bundle_keys(spy).values()), 20,
+                              "dropping the other copies of the bundle")
+                    killed.update(name=name, copies=_bundle_keys(spy),
+                                  in_flight=[p.name for p in home.glob("**/labs-tasks/grade-*")])
+                    victim.send_signal(signal.SIGKILL)
+                    victim.wait(timeout=20)
+                    return
+                time.sleep(0.1)
 
     killer = threading.Thread(target=kill_while_grading, daemon=True)
     killer.start()
@@ -189,7 +217,7 @@ def test_a_killed_worker_s_students_are_graded_on_another(dask_cluster, ungraded
     results = grading_cluster.grade(LAB, course_dir, address, progress=lines.append, stats=stats, timeout=RUN_TIMEOUT)
     killer.join(timeout=30)
     assert killed.get("in_flight"), f"the worker was not killed while grading: {lines}"
-    assert victim.poll() is not None
+    assert workers[killed["name"]][0].poll() is not None
     assert stats.failed == [] and len(results) == 4
     assert _grades(results) == _grades(local_results)
     grading.export_grades(course_dir)
