@@ -35,6 +35,7 @@ c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
 
 # Feedback shows which tests failed and their messages, never the hidden tests' code or tracebacks.
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.exporter_class = "labs.feedback.FeedbackHTMLExporter"  # the same page, rendered in half the time
 
 # Late work: 10 % of the score per started day after the lab's due date, nothing after 5 days.
 # Due dates: `python -m labs deadline LAB "2026-12-04 16:00"`.

@@ -1,0 +1,56 @@
+"""The feedback's HTML exporter renders the page nbconvert's exporter renders, without its second parse."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import nbformat
+from bs4 import BeautifulSoup
+from nbconvert.exporters import HTMLExporter
+
+from labs import course
+from labs.feedback import MISSING_ALT, FeedbackHTMLExporter
+
+ROOT = Path(__file__).resolve().parents[1]
+PIXEL = base64.b64encode(bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360f8cf"
+    "c0000003010100c9fe92ef0000000049454e44ae426082")).decode()
+
+
+def _notebook() -> nbformat.NotebookNode:
+    code = nbformat.v4.new_code_cell("x = [1, 2]\nprint('<img src=q>', x)  # text that looks like a tag")
+    code.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="<img src=q> [1, 2]\n"),
+        nbformat.v4.new_output("display_data", data={"image/png": PIXEL, "text/plain": "<Figure>"}),
+        nbformat.v4.new_output("error", ename="AssertionError", evalue="square(3) should be 9, got 6",
+                               traceback=["AssertionError: square(3) should be 9, got 6"]),  # as HideHiddenTests leaves it
+    ]
+    return nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("A figure ![](data:image/png;base64," + PIXEL + ") and one with a description: "
+                                      "<img src='data:image/png;base64," + PIXEL + "' alt='a dot'>"),
+        code,
+    ], metadata={"language_info": {"name": "python", "pygments_lexer": "ipython3"}})
+
+
+def _images(soup: BeautifulSoup) -> list[tuple[str, str | None]]:
+    return [(img.get("src", "")[:40], img.get("alt")) for img in soup.find_all("img")]
+
+
+def test_the_page_is_nbconvert_s_with_every_image_described():
+    nb = _notebook()
+    reference, _ = HTMLExporter(template_name="classic").from_notebook_node(nb)
+    page, _ = FeedbackHTMLExporter(template_name="classic").from_notebook_node(nb)
+    ours, theirs = BeautifulSoup(page, "html.parser"), BeautifulSoup(reference, "html.parser")
+    assert ours.get_text() == theirs.get_text()
+    assert _images(ours) == _images(theirs)
+    # The figure output had no alt text and gets nbconvert's; markdown's ![](...) has an empty one, kept as nbconvert
+    # keeps it; a written description is untouched.
+    assert sorted(alt for _, alt in _images(ours)) == sorted(["", MISSING_ALT, "a dot"])
+    assert "&lt;img src=q&gt;" in page  # code and output text stay escaped, untouched by the alt rewrite
+    assert "square(3) should be 9, got 6" in ours.get_text()
+
+
+def test_the_course_s_feedback_uses_it():
+    config = course.load_config(ROOT)
+    assert config.GenerateFeedback.exporter_class == "labs.feedback.FeedbackHTMLExporter"
