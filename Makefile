@@ -12,10 +12,11 @@ export PATH := $(BIN):$(PATH)
 
 setup: $(STAMP) hub-setup
 
-# Debian packages: the data the course reads, bubblewrap (the grading and hub sandbox), and Chromium with its
-# driver for the course hub's browser tests. Installed when run as root; otherwise labs.data downloads the data,
-# grading needs bwrap installed, and the browser tests are skipped.
-DEBIAN_PACKAGES := dataset-fashion-mnist bubblewrap chromium chromium-driver
+# Debian packages: the data the course reads, bubblewrap (the grading and hub sandbox), Chromium with its
+# driver for the course hub's browser tests, and the PostgreSQL server (a course's gradebook may live there; the
+# tests start a throwaway cluster of their own). Installed when run as root; otherwise labs.data downloads the data,
+# grading needs bwrap installed, and the browser and PostgreSQL tests are skipped.
+DEBIAN_PACKAGES := dataset-fashion-mnist bubblewrap chromium chromium-driver postgresql
 # R data packages (lab 7's texts and reviews): installing them would pull in R, so their files are
 # unpacked (dpkg-deb -x) where labs.data looks for them, and read without R.
 DEBIAN_UNPACKED_PACKAGES := r-cran-janeaustenr r-cran-modeldata

@@ -8,7 +8,9 @@ reported in the result and never stops the others.
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import stat
 import tempfile
 import time
 import warnings
@@ -18,12 +20,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+from nbgrader.preprocessors import NbGraderPreprocessor  # enabled by default, unlike nbconvert's base
 
 from labs import course, sandbox, tamper, warm_kernel
 from labs.execute import PARALLEL_KERNEL_ENV
 
 # Autograde reads a checked copy of each submission from here, never submitted/ itself.
 STAGING = ".grading"
+# Notebook metadata in which SealNotebookFolder tells inspect_run what the kernel planted at the notebook's path.
+PLANTED_KEY = "labs_planted"
+
+# A student id is a folder name in submitted/ that becomes a gradebook key, a folder of autograded/ and feedback/, a
+# line of the report and a cell of grades.csv: letters, digits and ._@- only, starting with a letter or a digit (no
+# hidden folder, nothing a spreadsheet reads as a formula, no whitespace that nbgrader would strip).
+STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 
 
 @dataclass
@@ -39,6 +49,9 @@ class StudentResult:
     graded: bool = True  # False when nothing could be graded (the gradebook may hold an older run)
     flags: list[str] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
+    # The first failure that may be the machine's rather than the student's (a timeout, a kernel that did not
+    # start): ``grade_all`` grades such a submission again, alone, at the end of the run.
+    infrastructure_failure: str = ""
 
 
 def students(lab: str, root: Path) -> list[str]:
@@ -46,7 +59,8 @@ def students(lab: str, root: Path) -> list[str]:
     submitted = root / "submitted"
     if not submitted.is_dir():
         return []
-    return sorted(p.name for p in submitted.iterdir() if (p / lab).is_dir())
+    # A linked submission is listed, so that it is refused and reported rather than silently skipped.
+    return sorted(p.name for p in submitted.iterdir() if (p / lab).is_dir() or (p / lab).is_symlink())
 
 
 def release_notebooks(lab: str, root: Path) -> list[str]:
@@ -58,34 +72,127 @@ def _last_line(text: str) -> str:
     return lines[-1][:300] if lines else "unknown error"
 
 
+def shown(name: str) -> str:
+    """A student-chosen name as the report may print it: as is, or escaped when it could forge or garble a line."""
+    return name if name.isprintable() else ascii(name)
+
+
+def max_file_bytes(root: Path) -> int:
+    """The largest file grading reads: nbgrader's ``CourseDirectory.max_file_size`` (kilobytes, default 100 MB).
+
+    nbgrader already leaves larger files out when it copies a submission; staging applies the same limit to
+    notebooks too, so a 2 GB "notebook" is refused from its size, never read into memory.
+    """
+    from nbgrader.coursedir import CourseDirectory
+
+    return 1000 * CourseDirectory(config=course.load_config(root)).max_file_size
+
+
+def linked_submission(root: Path, lab: str, student: str) -> Path | None:
+    """``submitted/STUDENT`` or ``submitted/STUDENT/LAB`` when it is a symbolic link (graded, it would be its target)."""
+    for folder in (root / "submitted" / student, root / "submitted" / student / lab):
+        if folder.is_symlink():
+            return folder
+    return None
+
+
+def _copy_regular_file(source: Path, target: Path) -> None:
+    """Copy one file's bytes, refusing it if it became a link or a special file since it was looked at."""
+    descriptor = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with open(descriptor, "rb") as reader:
+        if not stat.S_ISREG(os.fstat(reader.fileno()).st_mode):
+            raise OSError(f"{source} is not a regular file")
+        with open(target, "xb") as writer:
+            shutil.copyfileobj(reader, writer)
+
+
+def stage_files(source: Path, target: Path, limit: int) -> dict[str, str]:
+    """Copy the regular files and folders under ``source`` to ``target``; return what was left out and why.
+
+    Grading must only ever see what the student handed in, so nothing is followed or opened but regular files:
+    a symbolic link (a zip from a learning-management system unpacks them) could point at ``source/``, another
+    student's submission or anything on the machine; a FIFO would block the copy and a device could be endless;
+    a file above ``limit`` bytes is not read at all. A hard link is a regular file: its bytes are the student's
+    choice like any file's and are copied into a new file, so grading never writes through it (a hard link to a
+    file outside the submission cannot come from unpacking an archive safely: it needs a shell on this machine).
+    """
+    left_out = {}
+    target.mkdir(parents=True)
+    for folder, folders, files in os.walk(source):  # does not descend into linked folders
+        for name in sorted(folders + files):
+            path = Path(folder) / name
+            relative = str(path.relative_to(source))
+            info = path.lstat()
+            if stat.S_ISLNK(info.st_mode):
+                left_out[relative] = f"is a symbolic link (to {shown(os.readlink(path))})"
+            elif stat.S_ISDIR(info.st_mode):
+                (target / relative).mkdir()
+            elif not stat.S_ISREG(info.st_mode):
+                left_out[relative] = "is not a regular file (a FIFO, socket or device)"
+            elif info.st_size > limit:
+                left_out[relative] = f"is {info.st_size:,} bytes, above the limit of {limit:,} (CourseDirectory.max_file_size)"
+            else:
+                _copy_regular_file(path, target / relative)
+    return left_out
+
+
+def _refuse(result: StudentResult, flag: str, message: str) -> None:
+    if flag not in result.flags:
+        result.flags.append(flag)
+    result.messages.append(message)
+
+
 def stage_submission(root: Path, lab: str, student: str, result: StudentResult) -> None:
-    """Copy a submission to the staging area, leaving out notebooks that cannot be read.
+    """Copy a submission to the staging area, leaving out notebooks that cannot be read or are not files.
 
     nbgrader stops grading a student at the first unreadable notebook; without it in the
     copy, that notebook scores 0 as a missing one would and the others are graded.
+    A linked notebook or submission folder scores 0 and is flagged ``link`` (see :func:`stage_files`).
     The student's files in ``submitted/`` are never changed.
     """
     staged = root / STAGING / "submitted" / student / lab
     if staged.exists():
         shutil.rmtree(staged)
-    shutil.copytree(root / "submitted" / student / lab, staged, symlinks=True)
     expected = release_notebooks(lab, root)
+    linked = linked_submission(root, lab, student)
+    if linked is not None:
+        staged.mkdir(parents=True)
+        _refuse(result, "link", f"{linked.relative_to(root)} is a symbolic link (to {shown(os.readlink(linked))}): "
+                                f"not graded, every notebook scores 0; hand in the files themselves")
+        return
+    submitted = root / "submitted" / student / lab
+    left_out = stage_files(submitted, staged, max_file_bytes(root))
+    for name, why in left_out.items():
+        if name in expected:
+            continue
+        if (submitted / name).is_symlink():
+            _refuse(result, "link", f"{shown(name)} {why}: left out of grading")
+        else:
+            result.messages.append(f"{shown(name)} {why}: left out of grading")
     for name in expected:
         path = staged / name
+        if name in left_out:
+            flag = "link" if (submitted / name).is_symlink() else "invalid"
+            hint = "hand in the notebook itself" if flag == "link" else "file kept in submitted/"
+            _refuse(result, flag, f"{name} {left_out[name]}: not graded (scored 0); {hint}")
+            continue
         if not path.is_file():
-            result.flags.append("missing")
-            result.messages.append(f"{name} is missing from the submission (scored 0)")
+            _refuse(result, "missing", f"{name} is missing from the submission (scored 0)")
             continue
         try:
             nbformat.validate(nbformat.read(str(path), as_version=4))
         except Exception as error:  # any unreadable file: bad JSON, empty, not a notebook
             path.unlink()
-            result.flags.append("invalid")
             reason = str(error).strip().splitlines()[0][:160] if str(error).strip() else type(error).__name__
-            result.messages.append(f"{name} is not a readable notebook ({reason}); scored 0, file kept in submitted/")
-    for extra in sorted(p.name for p in staged.glob("*.ipynb") if p.name not in expected):
-        (staged / extra).unlink()
-        result.messages.append(f"{extra} is not part of {lab}; ignored")
+            _refuse(result, "invalid", f"{name} is not a readable notebook ({reason}); scored 0, file kept in submitted/")
+    for extra in sorted(staged.glob("*.ipynb")):
+        if extra.name not in expected:
+            result.messages.append(f"{shown(extra.name)} is not part of {lab}; ignored")
+        if extra.name not in expected or not extra.is_file():  # a folder named like a notebook would stop nbgrader
+            if extra.is_dir():
+                shutil.rmtree(extra)
+            else:
+                extra.unlink()
     for name in expected:
         if (staged / name).is_file():
             _drop_duplicate_ids(staged / name, result)
@@ -95,8 +202,8 @@ def stage_submission(root: Path, lab: str, student: str, result: StudentResult) 
             if findings:
                 if "tamper" not in result.flags:
                     result.flags.append("tamper")
-                shown = "; ".join(str(f) for f in findings[:3]) + (f"; and {len(findings) - 3} more" if len(findings) > 3 else "")
-                result.messages.append(f"{name}: review by hand: {shown}")
+                listed = "; ".join(str(f) for f in findings[:3]) + (f"; and {len(findings) - 3} more" if len(findings) > 3 else "")
+                result.messages.append(f"{name}: review by hand: {listed}")
 
 
 def _drop_duplicate_ids(path: Path, result: StudentResult) -> None:
@@ -122,13 +229,47 @@ def _drop_duplicate_ids(path: Path, result: StudentResult) -> None:
         nbformat.write(nb, str(path))
 
 
-def _failure_kind(outcome: dict) -> tuple[str, str]:
-    text = f"{outcome.get('error') or ''}\n{outcome.get('log') or ''}"
+# What jupyter_client and nbclient say when a kernel never became ready to run a cell.
+_KERNEL_DID_NOT_START = ("kernel_info", "Kernel didn't respond", "Kernel died before replying", "NoSuchKernel")
+
+
+@dataclass(frozen=True)
+class Failure:
+    flag: str  # "timeout" or "crash"
+    why: str  # for the report
+    infrastructure: bool  # may be the machine's fault rather than the student's: graded again, alone, once
+
+
+def classify_failure(text: str, at_start: bool = False) -> Failure | None:
+    """What a failure's error text (an exception name, an nbgrader log) says went wrong, or None if unknown.
+
+    A timeout counts as infrastructure: on a saturated machine an honest cell can run past its limit, and only
+    running it again alone tells that from the student's own endless loop. So does a kernel that did not start, or
+    that died at start-up (``at_start``: in the notebook's first code cell, before any of the student's code ran).
+    A kernel that died later died of the student's code (exit, memory, CPU time) and is not retried.
+    """
     if "Timeout" in text or "UnresponsiveKernel" in text:
-        return "timeout", "a cell ran past the time limit and the kernel did not stop"
+        return Failure("timeout", "a cell ran past the time limit and the kernel did not stop", True)
+    if any(sign in text for sign in _KERNEL_DID_NOT_START):
+        return Failure("crash", "the kernel did not start", True)
     if "DeadKernel" in text or "Kernel died" in text:
-        return "crash", "the kernel died (it exited, or ran out of memory or CPU time)"
-    return "crash", "autograde failed: " + _last_line(outcome.get("error") or outcome.get("log"))
+        if at_start:
+            return Failure("crash", "the kernel died at start-up, before any cell ran", True)
+        return Failure("crash", "the kernel died (it exited, or ran out of memory or CPU time)", False)
+    return None
+
+
+def _note_failure(result: StudentResult, failure: Failure, where: str) -> None:
+    if failure.flag not in result.flags:
+        result.flags.append(failure.flag)
+    if failure.infrastructure and not result.infrastructure_failure:
+        result.infrastructure_failure = f"{where}: {failure.why}"
+
+
+def _failure_kind(outcome: dict) -> Failure:
+    text = f"{outcome.get('error') or ''}\n{outcome.get('log') or ''}"
+    return classify_failure(text) or Failure(
+        "crash", "autograde failed: " + _last_line(outcome.get("error") or outcome.get("log")), False)
 
 
 def _autograde_notebook_by_notebook(api, lab: str, student: str, names: list[str], result: StudentResult) -> None:
@@ -140,10 +281,9 @@ def _autograde_notebook_by_notebook(api, lab: str, student: str, names: list[str
         finally:
             api.coursedir.notebook_id = "*"
         if not outcome.get("success"):
-            flag, why = _failure_kind(outcome)
-            if flag not in result.flags:
-                result.flags.append(flag)
-            result.messages.append(f"{name}: {why}; scored 0")
+            failure = _failure_kind(outcome)
+            _note_failure(result, failure, name)
+            result.messages.append(f"{name}: {failure.why}; scored 0")
 
 
 def inspect_run(root: Path, lab: str, student: str, result: StudentResult) -> None:
@@ -153,20 +293,18 @@ def inspect_run(root: Path, lab: str, student: str, result: StudentResult) -> No
             nb = nbformat.read(str(path), as_version=4)
         except Exception:
             continue
+        if PLANTED_KEY in nb.metadata:
+            _refuse(result, "tamper", f"{path.name}: {nb.metadata[PLANTED_KEY]}; review by hand")
+        first_code = next((i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"), None)
         for index, cell in enumerate(nb.cells):
             for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
                 if output.get("output_type") != "error":
                     continue
-                ename = output.get("ename", "")
-                if ename == "CellTimeoutError" or "Timeout" in ename:
-                    flag, what = "timeout", "ran past the time limit"
-                elif ename == "DeadKernelError" or "DeadKernel" in ename:
-                    flag, what = "crash", "the kernel died (memory, CPU time or exit)"
-                else:
+                failure = classify_failure(output.get("ename", ""), at_start=index == first_code)
+                if failure is None:
                     continue
-                if flag not in result.flags:
-                    result.flags.append(flag)
-                result.messages.append(f"{path.name} cell {index}: {what}")
+                _note_failure(result, failure, f"{path.name} cell {index}")
+                result.messages.append(f"{path.name} cell {index}: {failure.why}")
 
 
 _worker_sandbox = None  # this process's sandbox settings (uid slot, socket directory)
@@ -178,7 +316,47 @@ def _sandbox_configuration():
     if _worker_sandbox is None or not os.path.isdir(_worker_sandbox.ipc_dir):
         _worker_sandbox = sandbox.worker_settings()
         os.environ[sandbox.SETTINGS_VARIABLE] = _worker_sandbox.to_env()
-    return lambda config: sandbox.nbgrader_overrides(_worker_sandbox, config)
+
+    def configure(config) -> None:
+        sandbox.nbgrader_overrides(_worker_sandbox, config)
+        seal_after_execution(config)
+
+    return configure
+
+
+def seal_after_execution(config) -> None:
+    """Add :class:`SealNotebookFolder` to autograde's steps, last: after the kernel ran, before nbgrader writes."""
+    from nbgrader.converters import Autograde
+
+    default = Autograde.class_traits()["autograde_preprocessors"].default()
+    steps = [step for step in config.Autograde.get("autograde_preprocessors", default) if step is not SealNotebookFolder]
+    config.Autograde.autograde_preprocessors = [*steps, SealNotebookFolder]
+
+
+class SealNotebookFolder(NbGraderPreprocessor):
+    """After a notebook ran in the sandbox: take its folder back from the sandbox user, then clear the notebook's path.
+
+    The kernel works in the notebook's folder in ``autograded/`` and could replace the notebook by a link to any path
+    (dangling inside the sandbox, not outside); nbgrader then writes the graded notebook as the grader, following
+    links, over that path. Once the folder is the grader's again (not writable by the sandbox user, whose left-over
+    processes may still run), nothing more can be planted there, and a link or special file at the notebook's path
+    is removed, so the graded notebook is written as a new regular file. It is reported by :func:`inspect_run`.
+    """
+
+    def preprocess(self, nb, resources):
+        folder = Path(resources["metadata"]["path"])
+        if os.geteuid() == 0:  # the sandbox runs kernels as another user only when grading as root
+            os.chown(folder, os.geteuid(), os.getegid(), follow_symlinks=False)
+            os.chmod(folder, 0o755)
+        target = folder / f"{resources['unique_key']}.ipynb"
+        if target.is_symlink() or (target.exists() and not target.is_file()):
+            planted = f"a symbolic link (to {shown(os.readlink(target))})" if target.is_symlink() else "a special file"
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            else:
+                target.unlink()
+            nb.metadata[PLANTED_KEY] = f"the notebook's code replaced its own file by {planted}; removed, not written through"
+        return nb, resources
 
 
 def _give_back(folder: Path) -> None:
@@ -197,6 +375,11 @@ def grade_student(root: Path, lab: str, student: str, sandboxed: bool = True) ->
     for name, value in PARALLEL_KERNEL_ENV.items():  # kernels inherit this process's environment
         os.environ.setdefault(name, value)
     result = StudentResult(student, lab)
+    if not STUDENT_ID.fullmatch(student):
+        result.graded = False
+        _refuse(result, "invalid", f"the folder submitted/{shown(student)} is not a student id (letters, digits and "
+                                   "._@- only, starting with a letter or digit): not graded; rename it")
+        return result
     stage_submission(root, lab, student, result)
     staged = sorted(p.name for p in (root / STAGING / "submitted" / student / lab).glob("*.ipynb"))
     if not staged:  # nothing gradable: every notebook is missing or unreadable, already reported
@@ -213,6 +396,7 @@ def grade_student(root: Path, lab: str, student: str, sandboxed: bool = True) ->
         if sandboxed and _worker_sandbox is not None:
             warm_kernel.stop_all(_worker_sandbox.ipc_dir)  # this submission's warm process, and anything it left
         _give_back(root / "autograded" / student / lab)
+    remove_planted_files(root / "autograded" / student / lab, result)
     inspect_run(root, lab, student, result)
     if any((root / "autograded" / student / lab / name).is_file() for name in staged):
         feedback = api.generate_feedback(lab, student, force=True)
@@ -222,11 +406,28 @@ def grade_student(root: Path, lab: str, student: str, sandboxed: bool = True) ->
     return result
 
 
+def remove_planted_files(folder: Path, result: StudentResult) -> None:
+    """Remove the links and special files that the student's code left in its graded folder, before feedback.
+
+    The kernel works in ``autograded/STUDENT/LAB``, and nbgrader's feedback step copies every other file of that
+    folder into ``feedback/`` as the grader, following links: a link planted there to ``source/`` or the gradebook
+    would put their content in the student's feedback, and a FIFO would block the copy.
+    """
+    for path in sorted(folder.rglob("*")) if folder.is_dir() else []:  # does not descend into linked folders
+        if path.is_symlink() or not (path.is_file() or path.is_dir()):
+            what = f"a symbolic link (to {shown(os.readlink(path))})" if path.is_symlink() else "a special file"
+            path.unlink()
+            _refuse(result, "tamper", f"{shown(str(path.relative_to(folder)))}: the notebook's code left {what} "
+                                      "in its folder; removed before feedback, review by hand")
+
+
 def _forget_earlier_run(root: Path, lab: str, student: str) -> None:
     """Drop an earlier run's grades and files, so they are not reported as this run's, and make sure the student is
     in the gradebook (a student whose only notebook is unreadable still gets a row of 0 in the export)."""
     from nbgrader.api import MissingEntry
 
+    if not STUDENT_ID.fullmatch(student):  # never a gradebook row or a path for a refused folder name
+        return
     with course.gradebook(root) as gb:
         try:
             gb.remove_submission(lab, student)
@@ -247,7 +448,7 @@ def _fill_scores(results: list[StudentResult], root: Path) -> None:
                     raise MissingEntry()
                 submission = gb.find_submission(result.lab, result.student)
             except MissingEntry:  # nothing of this student could be graded: every notebook scores 0
-                if not {"crash", "timeout", "missing", "invalid"} & set(result.flags):
+                if not {"crash", "timeout", "missing", "invalid", "link"} & set(result.flags):
                     result.flags.append("crash")
                 result.max_score = gb.find_assignment(result.lab).max_score
                 result.max_autograded = gb.find_assignment(result.lab).max_code_score
@@ -274,7 +475,7 @@ def ensure_released(lab: str, root: Path) -> None:
     from nbgrader.api import MissingEntry
 
     message = f"{lab} is not in this course's gradebook: run `python -m labs release {lab}` first"
-    if not (root / "gradebook.db").is_file():
+    if not course.has_gradebook(root):
         raise course.NbgraderFailed(message)
     with course.gradebook(root) as gb:
         try:
@@ -309,6 +510,11 @@ def grade_all(labs: list[str], root: Path, jobs: int | None = None, sandboxed: b
     One pool for the whole course keeps every core busy until the last submission, where grading lab by lab
     leaves cores idle at the end of each lab. Results come in the order of ``labs``, then students;
     ``progress`` is told of each graded submission as it finishes.
+
+    A submission whose grading met an infrastructure failure (:func:`classify_failure`: a timeout, a kernel that did
+    not start) is graded again at the end, alone, with the same per-cell limit, and the second run's grades are
+    the ones kept and reported; only a second failure scores 0. A student's own endless loop therefore costs one
+    more timeout, alone, at the end of the run.
     """
     for lab in labs:
         ensure_released(lab, root)
@@ -340,6 +546,8 @@ def grade_all(labs: list[str], root: Path, jobs: int | None = None, sandboxed: b
                     finished[futures[future]] = future.result()
                     report(len(finished), finished[futures[future]])
             results = [finished[task] for task in tasks]
+        results = [_retry_alone(first, root, sandboxed, progress) if first.infrastructure_failure else first
+                   for first in results]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         if previous is None:
@@ -350,21 +558,33 @@ def grade_all(labs: list[str], root: Path, jobs: int | None = None, sandboxed: b
     return results
 
 
+def _retry_alone(first: StudentResult, root: Path, sandboxed: bool,
+                 progress: Callable[[str], None] | None) -> StudentResult:
+    """Grade a submission again, alone, after an infrastructure failure; its grades replace the first run's."""
+    if progress is not None:
+        progress(f"grading {first.lab} for {first.student} again, alone, after {first.infrastructure_failure}")
+    again = grade_student(root, first.lab, first.student, sandboxed)
+    again.messages.insert(0, f"retried alone after {first.infrastructure_failure}; these are the second run's grades")
+    again.infrastructure_failure = ""  # retried once: a second failure stands
+    return again
+
+
 def format_report(results: list[StudentResult]) -> str:
     """A table with one row per student: autograded and total score, flags and what went wrong."""
     if not results:
         return "no submissions"
-    width = max(len("student"), *(len(r.student) for r in results))
+    width = max(len("student"), *(len(shown(r.student)) for r in results))
     lines = [f"{'student':<{width}}  {'lab':<5}  {'auto':>11}  {'total':>11}  {'late':>5}  flags"]
     for r in results:
         flags = ",".join(r.flags + (["manual"] if r.needs_manual_grade else [])) or "-"
         lines.append(
-            f"{r.student:<{width}}  {r.lab:<5}  {r.autograded:5.1f}/{r.max_autograded:<5.1f}"
+            f"{shown(r.student):<{width}}  {r.lab:<5}  {r.autograded:5.1f}/{r.max_autograded:<5.1f}"
             f"  {r.score:5.1f}/{r.max_score:<5.1f}  {-r.late_penalty if r.late_penalty else 0.0:5.1f}  {flags}"
         )
         lines += [f"{'':<{width}}    ! {m}" for m in r.messages]
     lines.append(
         "total is after the late penalty. flags: missing / invalid = a notebook absent or unreadable (scored 0); "
+        "link = a symbolic link handed in instead of a file (scored 0); "
         "timeout = a cell ran past its limit; crash = the kernel died or autograde failed; "
         "tamper = code that may fool the tests, review by hand; manual = written answers wait for the formgrader"
     )

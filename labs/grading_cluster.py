@@ -139,7 +139,8 @@ def lab_bundle(root: Path, lab: str) -> dict:
     """Everything a worker needs to grade ``lab`` (no solutions, no other student, no course gradebook)."""
     import fnmatch
 
-    files = {course.CONFIG_FILE: (root / course.CONFIG_FILE).read_bytes()}
+    # The worker grades into its private course's own gradebook, never into the course's database.
+    files = {course.CONFIG_FILE: (root / course.CONFIG_FILE).read_bytes() + course.OWN_GRADEBOOK.encode()}
     for path in sorted((root / "release" / lab).glob("*.ipynb")):
         files[f"release/{lab}/{path.name}"] = path.read_bytes()
     ignore = list(course.load_config(root).CourseDirectory.get("ignore", [])) + ["*.ipynb"]
@@ -185,7 +186,10 @@ def _write_tree(folder: Path, files: dict[str, bytes], links: dict[str, str]) ->
 
 
 def student_task(root: Path, lab: str, student: str, sandboxed: bool, task_timeout: float) -> dict:
-    files, links = _read_tree(root / "submitted" / student / lab)
+    # A linked submission folder is not read through (it would travel as its target's files): the worker gets an
+    # empty folder, so every notebook scores 0.
+    linked = grading.linked_submission(root, lab, student) is not None
+    files, links = ({}, {}) if linked else _read_tree(root / "submitted" / student / lab)
     extension = None
     from nbgrader.api import MissingEntry
 

@@ -73,9 +73,8 @@ def gradebook_percentages(root: Path, assignments: list[str]) -> tuple[set[str],
 
     from labs import course
 
-    if not (root / "gradebook.db").is_file():
-        raise MarksError(f"no gradebook at {root / 'gradebook.db'}: release and grade the assignments first")
-    course.ensure_tools_on_path()
+    if not course.has_gradebook(root):
+        raise MarksError(f"no gradebook at {course.db_url(root)}: release and grade the assignments first")
     scores: dict[str, dict[str, tuple[float, bool]]] = {}
     with course.gradebook(root) as gb:
         students = {s.id for s in gb.students}

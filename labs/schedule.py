@@ -169,9 +169,8 @@ def released(root: Path) -> set[str]:
     """The assignments in the gradebook (``python -m labs release`` puts them there)."""
     from labs import course
 
-    if not (root / "gradebook.db").is_file():
+    if not course.has_gradebook(root):
         return set()
-    course.ensure_tools_on_path()
     with course.gradebook(root) as gb:
         return {a.name for a in gb.assignments}
 

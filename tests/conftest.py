@@ -45,6 +45,7 @@ KINDS = {
     "test_sandbox.py": "sandbox",
     "test_warm_kernel.py": "warm kernels",
     "test_cluster.py": "cluster grading",
+    "test_gradebook_postgres.py": "gradebook on PostgreSQL",
     "test_hub_browser.py": "hub in a browser",
 }
 

@@ -9,6 +9,7 @@ outside its own directory changes.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import socket
 import threading
@@ -76,13 +77,49 @@ def attacks(course: Path, port: int) -> dict[str, dict]:
         "empty-file": dict(raw=""),
         "missing-notebook": dict(mutate="delete-notebook"),
         "misnamed-notebook": dict(mutate="rename-notebook"),
+        # Handed in as an archive would unpack them: links to the model solution, to another student's work, or a
+        # whole linked folder. Followed, each would earn its target's points.
+        "links-to-source": dict(link=str(course / "source" / LAB / NOTEBOOK)),
+        "links-to-other-student": dict(link=str(Path("..", "..", "honest", LAB, NOTEBOOK))),
+        "linked-lab-folder": dict(special="link-lab-folder"),
+        "linked-student-folder": dict(special="link-student-folder"),
+        "links-inside": dict(special="link-inside"),
+        "fifo-notebook": dict(special="fifo"),
+        "huge-notebook": dict(special="huge"),
+        "=1+1": dict(),  # a folder name a spreadsheet would read as a formula in grades.csv
+        # Links planted by the kernel in its own folder, dangling in the sandbox but not for the grader outside it:
+        # nbgrader's feedback step copies the folder's files following links, and writes the graded notebook.
+        "plants-link-for-feedback": dict(double=f"import os\nos.symlink({str(course / 'source' / LAB / NOTEBOOK)!r}, 'leak.txt')\n" + GOOD_DOUBLE),
+        "plants-link-at-notebook": dict(double=f"import os\nos.remove({NOTEBOOK!r})\nos.symlink({str(course / 'pwned-by-link.txt')!r}, {NOTEBOOK!r})\n" + GOOD_DOUBLE),
     }
 
 
 def build(course: Path, student: str, spec: dict) -> None:
     target = course / "submitted" / student / LAB
+    special = spec.get("special")
+    if special == "link-student-folder":
+        target.parent.symlink_to(course / "submitted" / "honest")
+        return
+    if special == "link-lab-folder":
+        target.parent.mkdir(parents=True)
+        target.symlink_to(Path("..", "honest", LAB))
+        return
     shutil.copytree(course / "release" / LAB, target)
     path = target / NOTEBOOK
+    if "link" in spec:
+        path.unlink()
+        path.symlink_to(spec["link"])
+        return
+    if special == "fifo":
+        path.unlink()
+        os.mkfifo(path)  # opened for reading, it would wait for a writer forever
+        return
+    if special == "huge":
+        with open(path, "r+b") as handle:
+            handle.truncate(2 * 10**9)  # sparse: 2 GB to read, nothing on disk
+        return
+    if special == "link-inside":
+        (target / "data").symlink_to(course / "source")
     if "raw" in spec:
         path.write_text(spec["raw"])
         return
@@ -240,7 +277,46 @@ def test_monkeypatching_is_flagged_for_review(graded, student):
 
 
 @pytest.mark.parametrize(("student", "flag"), [("invalid-json", "invalid"), ("empty-file", "invalid"),
-                                                ("missing-notebook", "missing"), ("misnamed-notebook", "missing")])
+                                                ("missing-notebook", "missing"), ("misnamed-notebook", "missing"),
+                                                ("fifo-notebook", "invalid"), ("huge-notebook", "invalid"),
+                                                ("=1+1", "invalid")])
 def test_broken_files_score_zero_with_a_reason(graded, student, flag):
     result = graded["results"][student]
     assert flag in result.flags and result.autograded == 0, grading.format_report([result])
+
+
+@pytest.mark.parametrize("student", ["links-to-source", "links-to-other-student", "linked-lab-folder", "linked-student-folder"])
+def test_links_are_refused_not_followed(graded, student):
+    result = graded["results"][student]
+    assert "link" in result.flags and result.autograded == result.score == 0, grading.format_report([result])
+    assert any("is a symbolic link" in m and "not graded" in m for m in result.messages)  # the report says why
+
+
+def test_a_link_inside_a_submission_is_left_out(graded):
+    result = graded["results"]["links-inside"]
+    assert "link" in result.flags and any(m.startswith("data is a symbolic link") for m in result.messages)
+    assert result.autograded == 2  # the notebook itself is the student's own and is graded
+    assert not (graded["course"] / "autograded" / "links-inside" / LAB / "data").exists()
+
+
+def test_only_infrastructure_failures_are_retried(graded):
+    results = graded["results"]
+    assert results["ignores-interrupt"].messages[0].startswith("retried alone after"), results["ignores-interrupt"].messages
+    # The student's own failures are not: a kernel the student's code killed, and everything refused in staging.
+    for student in ("exits-kernel", "invalid-json", "missing-notebook", "links-to-source", "fifo-notebook", "=1+1"):
+        assert not any(m.startswith("retried alone") for m in results[student].messages), results[student].messages
+
+
+def test_a_link_planted_by_the_kernel_does_not_reach_the_feedback(graded):
+    result = graded["results"]["plants-link-for-feedback"]
+    assert "tamper" in result.flags and any(m.startswith("leak.txt: the notebook's code left a symbolic link") for m in result.messages)
+    feedback = graded["course"] / "feedback" / "plants-link-for-feedback" / LAB
+    assert not (feedback / "leak.txt").exists() and not (feedback / "leak.txt").is_symlink()
+
+
+def test_a_link_planted_at_the_graded_notebook_is_not_written_through(graded):
+    assert not (graded["course"] / "pwned-by-link.txt").exists()
+    result = graded["results"]["plants-link-at-notebook"]
+    assert "tamper" in result.flags and any("replaced its own file by a symbolic link" in m for m in result.messages)
+    graded_notebook = graded["course"] / "autograded" / "plants-link-at-notebook" / LAB / NOTEBOOK
+    assert graded_notebook.is_file() and not graded_notebook.is_symlink()

@@ -21,18 +21,16 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from labs import course, grading, grading_cluster
-from tests.tinylab import LAB, NOTEBOOK, WRONG_SQUARE, make_course, submit
+from tests.tinylab import LAB, hand_in_four, make_course
 
 pytestmark = pytest.mark.xdist_group("cluster")
 
 DASK = str(Path(sys.executable).parent / "dask")
-DEADLINE = "2026-11-20 12:00:00"
 START_TIMEOUT = 120  # seconds for the scheduler or a worker to come up on a loaded 2-core machine
 RUN_TIMEOUT = 300  # seconds for one grading run of the course
 
@@ -95,13 +93,7 @@ def dask_cluster(tmp_path_factory):
 @pytest.fixture(scope="module")
 def ungraded(tmp_path_factory):
     """The tiny lab with a due date and four submissions: right, wrong, 30 hours late, unreadable."""
-    course_dir = make_course(tmp_path_factory.mktemp("cluster-course"))
-    submit(course_dir, "ada")
-    submit(course_dir, "bob", square=WRONG_SQUARE)
-    (submit(course_dir, "cy") / "timestamp.txt").write_text("2026-11-21 18:00:00.000000 UTC")
-    (submit(course_dir, "dee") / NOTEBOOK).write_text("{ not a notebook")
-    grading.set_deadline(LAB, course_dir, datetime.fromisoformat(DEADLINE))
-    return course_dir
+    return hand_in_four(make_course(tmp_path_factory.mktemp("cluster-course")))
 
 
 def _copy(course_dir: Path, target: Path) -> Path:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from labs import release
+from labs import grading, release
 from labs.course import CONFIG_FILE
 from tests.conftest import ROOT
 
@@ -18,6 +19,8 @@ NOTEBOOK = "1_tiny.ipynb"
 # about 2 s alone; on a machine twice as slow with four kernels on two cores, about 8 s, which the old 8 s limit
 # did not survive. 30 s leaves that worst case a margin of almost 4x. Runaway cells cost a grading job 2 x 30 s.
 CELL_TIMEOUT = 30
+# The due date of hand_in_four's course; its late student handed in 30 hours after it.
+DEADLINE = "2026-11-20 12:00:00"
 
 
 def meta(gid, **flags):
@@ -77,3 +80,13 @@ def submit(course: Path, student: str, double: str = GOOD_DOUBLE, square: str = 
             cell.source = answers[gid]
     nbformat.write(nb, str(target / NOTEBOOK))
     return target
+
+
+def hand_in_four(course: Path) -> Path:
+    """Four submissions and a due date: right (ada), wrong (bob), 30 hours late (cy), unreadable (dee)."""
+    submit(course, "ada")
+    submit(course, "bob", square=WRONG_SQUARE)
+    (submit(course, "cy") / "timestamp.txt").write_text("2026-11-21 18:00:00.000000 UTC")
+    (submit(course, "dee") / NOTEBOOK).write_text("{ not a notebook")
+    grading.set_deadline(LAB, course, datetime.fromisoformat(DEADLINE))
+    return course
