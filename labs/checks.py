@@ -19,8 +19,6 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-Number = int | float
-
 
 def _as_tensor(value, name: str) -> torch.Tensor:
     if isinstance(value, torch.Tensor):

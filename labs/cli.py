@@ -51,6 +51,7 @@ def cmd_release(args, root: Path) -> int:
 
 def cmd_grade(args, root: Path) -> int:
     from labs import grading
+    from labs.grading_flags import Flag
 
     (lab,) = _labs([args.lab], root)
     start = time.perf_counter()
@@ -71,7 +72,7 @@ def cmd_grade(args, root: Path) -> int:
         results = grading.grade(lab, root, args.jobs, sandboxed=not args.unsafe_no_sandbox)
     print(grading.format_report(results))
     print(f"grades exported to {grading.export_grades(root)} ({time.perf_counter() - start:.1f} s)")
-    failed = [r.student for r in results if "failed" in r.flags]
+    failed = [r.student for r in results if Flag.FAILED in r.flags]
     if failed:
         print(f"error: {len(failed)} submission(s) could not be graded on the cluster ({', '.join(failed)}); "
               "their earlier grades are kept: grade them again", file=sys.stderr)

@@ -24,6 +24,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor  # enabled by default, u
 
 from labs import course, sandbox, tamper, warm_kernel
 from labs.execute import PARALLEL_KERNEL_ENV
+from labs.grading_flags import NOT_GRADED, Flag, legend
 
 # Autograde reads a checked copy of each submission from here, never submitted/ itself.
 STAGING = ".grading"
@@ -47,7 +48,7 @@ class StudentResult:
     needs_manual_grade: bool = False
     late_penalty: float = 0.0
     graded: bool = True  # False when nothing could be graded (the gradebook may hold an older run)
-    flags: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)  # Flag values (labs.grading_flags)
     messages: list[str] = field(default_factory=list)
     # The first failure that may be the machine's rather than the student's (a timeout, a kernel that did not
     # start): ``grade_all`` grades such a submission again, alone, at the end of the run.
@@ -136,7 +137,8 @@ def stage_files(source: Path, target: Path, limit: int) -> dict[str, str]:
     return left_out
 
 
-def _refuse(result: StudentResult, flag: str, message: str) -> None:
+def _refuse(result: StudentResult, flag: Flag, message: str) -> None:
+    """Put ``flag`` on the result once, and say why."""
     if flag not in result.flags:
         result.flags.append(flag)
     result.messages.append(message)
@@ -157,7 +159,7 @@ def stage_submission(root: Path, lab: str, student: str, result: StudentResult) 
     linked = linked_submission(root, lab, student)
     if linked is not None:
         staged.mkdir(parents=True)
-        _refuse(result, "link", f"{linked.relative_to(root)} is a symbolic link (to {shown(os.readlink(linked))}): "
+        _refuse(result, Flag.LINK, f"{linked.relative_to(root)} is a symbolic link (to {shown(os.readlink(linked))}): "
                                 f"not graded, every notebook scores 0; hand in the files themselves")
         return
     submitted = root / "submitted" / student / lab
@@ -166,25 +168,25 @@ def stage_submission(root: Path, lab: str, student: str, result: StudentResult) 
         if name in expected:
             continue
         if (submitted / name).is_symlink():
-            _refuse(result, "link", f"{shown(name)} {why}: left out of grading")
+            _refuse(result, Flag.LINK, f"{shown(name)} {why}: left out of grading")
         else:
             result.messages.append(f"{shown(name)} {why}: left out of grading")
     for name in expected:
         path = staged / name
         if name in left_out:
-            flag = "link" if (submitted / name).is_symlink() else "invalid"
-            hint = "hand in the notebook itself" if flag == "link" else "file kept in submitted/"
+            flag = Flag.LINK if (submitted / name).is_symlink() else Flag.INVALID
+            hint = "hand in the notebook itself" if flag is Flag.LINK else "file kept in submitted/"
             _refuse(result, flag, f"{name} {left_out[name]}: not graded (scored 0); {hint}")
             continue
         if not path.is_file():
-            _refuse(result, "missing", f"{name} is missing from the submission (scored 0)")
+            _refuse(result, Flag.MISSING, f"{name} is missing from the submission (scored 0)")
             continue
         try:
             nbformat.validate(nbformat.read(str(path), as_version=4))
         except Exception as error:  # any unreadable file: bad JSON, empty, not a notebook
             path.unlink()
             reason = str(error).strip().splitlines()[0][:160] if str(error).strip() else type(error).__name__
-            _refuse(result, "invalid", f"{name} is not a readable notebook ({reason}); scored 0, file kept in submitted/")
+            _refuse(result, Flag.INVALID, f"{name} is not a readable notebook ({reason}); scored 0, file kept in submitted/")
     for extra in sorted(staged.glob("*.ipynb")):
         if extra.name not in expected:
             result.messages.append(f"{shown(extra.name)} is not part of {lab}; ignored")
@@ -200,10 +202,8 @@ def stage_submission(root: Path, lab: str, student: str, result: StudentResult) 
         if (staged / name).is_file():
             findings = tamper.review_notebook(nbformat.read(str(staged / name), as_version=4))
             if findings:
-                if "tamper" not in result.flags:
-                    result.flags.append("tamper")
                 listed = "; ".join(str(f) for f in findings[:3]) + (f"; and {len(findings) - 3} more" if len(findings) > 3 else "")
-                result.messages.append(f"{name}: review by hand: {listed}")
+                _refuse(result, Flag.TAMPER, f"{name}: review by hand: {listed}")
 
 
 def _drop_duplicate_ids(path: Path, result: StudentResult) -> None:
@@ -221,9 +221,7 @@ def _drop_duplicate_ids(path: Path, result: StudentResult) -> None:
         if gid in seen:
             del cell.metadata["nbgrader"]
             changed = True
-            result.messages.append(f"{path.name} cell {index}: a second cell with grade_id {gid}; the copy was ignored")
-            if "tamper" not in result.flags:
-                result.flags.append("tamper")
+            _refuse(result, Flag.TAMPER, f"{path.name} cell {index}: a second cell with grade_id {gid}; the copy was ignored")
         seen.add(gid)
     if changed:
         nbformat.write(nb, str(path))
@@ -235,7 +233,7 @@ _KERNEL_DID_NOT_START = ("kernel_info", "Kernel didn't respond", "Kernel died be
 
 @dataclass(frozen=True)
 class Failure:
-    flag: str  # "timeout" or "crash"
+    flag: Flag  # TIMEOUT or CRASH
     why: str  # for the report
     infrastructure: bool  # may be the machine's fault rather than the student's: graded again, alone, once
 
@@ -249,13 +247,13 @@ def classify_failure(text: str, at_start: bool = False) -> Failure | None:
     A kernel that died later died of the student's code (exit, memory, CPU time) and is not retried.
     """
     if "Timeout" in text or "UnresponsiveKernel" in text:
-        return Failure("timeout", "a cell ran past the time limit and the kernel did not stop", True)
+        return Failure(Flag.TIMEOUT, "a cell ran past the time limit and the kernel did not stop", True)
     if any(sign in text for sign in _KERNEL_DID_NOT_START):
-        return Failure("crash", "the kernel did not start", True)
+        return Failure(Flag.CRASH, "the kernel did not start", True)
     if "DeadKernel" in text or "Kernel died" in text:
         if at_start:
-            return Failure("crash", "the kernel died at start-up, before any cell ran", True)
-        return Failure("crash", "the kernel died (it exited, or ran out of memory or CPU time)", False)
+            return Failure(Flag.CRASH, "the kernel died at start-up, before any cell ran", True)
+        return Failure(Flag.CRASH, "the kernel died (it exited, or ran out of memory or CPU time)", False)
     return None
 
 
@@ -269,7 +267,7 @@ def _note_failure(result: StudentResult, failure: Failure, where: str) -> None:
 def _failure_kind(outcome: dict) -> Failure:
     text = f"{outcome.get('error') or ''}\n{outcome.get('log') or ''}"
     return classify_failure(text) or Failure(
-        "crash", "autograde failed: " + _last_line(outcome.get("error") or outcome.get("log")), False)
+        Flag.CRASH, "autograde failed: " + _last_line(outcome.get("error") or outcome.get("log")), False)
 
 
 def _autograde_notebook_by_notebook(api, lab: str, student: str, names: list[str], result: StudentResult) -> None:
@@ -294,7 +292,7 @@ def inspect_run(root: Path, lab: str, student: str, result: StudentResult) -> No
         except Exception:
             continue
         if PLANTED_KEY in nb.metadata:
-            _refuse(result, "tamper", f"{path.name}: {nb.metadata[PLANTED_KEY]}; review by hand")
+            _refuse(result, Flag.TAMPER, f"{path.name}: {nb.metadata[PLANTED_KEY]}; review by hand")
         first_code = next((i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"), None)
         for index, cell in enumerate(nb.cells):
             for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
@@ -377,7 +375,7 @@ def grade_student(root: Path, lab: str, student: str, sandboxed: bool = True) ->
     result = StudentResult(student, lab)
     if not STUDENT_ID.fullmatch(student):
         result.graded = False
-        _refuse(result, "invalid", f"the folder submitted/{shown(student)} is not a student id (letters, digits and "
+        _refuse(result, Flag.INVALID, f"the folder submitted/{shown(student)} is not a student id (letters, digits and "
                                    "._@- only, starting with a letter or digit): not graded; rename it")
         return result
     stage_submission(root, lab, student, result)
@@ -401,7 +399,7 @@ def grade_student(root: Path, lab: str, student: str, sandboxed: bool = True) ->
     if any((root / "autograded" / student / lab / name).is_file() for name in staged):
         feedback = api.generate_feedback(lab, student, force=True)
         if not feedback.get("success"):
-            result.flags.append("no-feedback")
+            result.flags.append(Flag.NO_FEEDBACK)
             result.messages.append("feedback failed: " + _last_line(feedback.get("error") or feedback.get("log")))
     return result
 
@@ -417,7 +415,7 @@ def remove_planted_files(folder: Path, result: StudentResult) -> None:
         if path.is_symlink() or not (path.is_file() or path.is_dir()):
             what = f"a symbolic link (to {shown(os.readlink(path))})" if path.is_symlink() else "a special file"
             path.unlink()
-            _refuse(result, "tamper", f"{shown(str(path.relative_to(folder)))}: the notebook's code left {what} "
+            _refuse(result, Flag.TAMPER, f"{shown(str(path.relative_to(folder)))}: the notebook's code left {what} "
                                       "in its folder; removed before feedback, review by hand")
 
 
@@ -448,8 +446,8 @@ def _fill_scores(results: list[StudentResult], root: Path) -> None:
                     raise MissingEntry()
                 submission = gb.find_submission(result.lab, result.student)
             except MissingEntry:  # nothing of this student could be graded: every notebook scores 0
-                if not {"crash", "timeout", "missing", "invalid", "link"} & set(result.flags):
-                    result.flags.append("crash")
+                if not NOT_GRADED & set(result.flags):
+                    result.flags.append(Flag.CRASH)
                 result.max_score = gb.find_assignment(result.lab).max_score
                 result.max_autograded = gb.find_assignment(result.lab).max_code_score
                 continue
@@ -576,18 +574,13 @@ def format_report(results: list[StudentResult]) -> str:
     width = max(len("student"), *(len(shown(r.student)) for r in results))
     lines = [f"{'student':<{width}}  {'lab':<5}  {'auto':>11}  {'total':>11}  {'late':>5}  flags"]
     for r in results:
-        flags = ",".join(r.flags + (["manual"] if r.needs_manual_grade else [])) or "-"
+        flags = ",".join(r.flags + ([Flag.MANUAL] if r.needs_manual_grade else [])) or "-"
         lines.append(
             f"{shown(r.student):<{width}}  {r.lab:<5}  {r.autograded:5.1f}/{r.max_autograded:<5.1f}"
             f"  {r.score:5.1f}/{r.max_score:<5.1f}  {-r.late_penalty if r.late_penalty else 0.0:5.1f}  {flags}"
         )
         lines += [f"{'':<{width}}    ! {m}" for m in r.messages]
-    lines.append(
-        "total is after the late penalty. flags: missing / invalid = a notebook absent or unreadable (scored 0); "
-        "link = a symbolic link handed in instead of a file (scored 0); "
-        "timeout = a cell ran past its limit; crash = the kernel died or autograde failed; "
-        "tamper = code that may fool the tests, review by hand; manual = written answers wait for the formgrader"
-    )
+    lines.append("total is after the late penalty. " + legend())
     return "\n".join(lines)
 
 

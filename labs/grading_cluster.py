@@ -51,6 +51,7 @@ from pathlib import Path
 
 from labs import course, grading
 from labs.grading import StudentResult
+from labs.grading_flags import Flag
 
 RETRIES = 2  # a failed grading task runs at most 1 + RETRIES times
 CONNECT_TIMEOUT = 20  # seconds to reach the scheduler
@@ -504,7 +505,7 @@ def grade_all(labs: list[str], root: Path, cluster: str, sandboxed: bool = True,
         no_worker_since = None
 
         def fail(lab: str, student: str, why: str) -> None:
-            result = StudentResult(student, lab, graded=False, flags=["failed"],
+            result = StudentResult(student, lab, graded=False, flags=[Flag.FAILED],
                                    messages=[f"not graded: {why}; the gradebook keeps any earlier grade"])
             finished[(lab, student)] = result
             stats.failed.append(f"{lab}/{student}")
@@ -562,10 +563,10 @@ def grade_all(labs: list[str], root: Path, cluster: str, sandboxed: bool = True,
                 client.cancel(list(pending))
                 pending = set()
     results = [finished[task] for task in tasks]
-    grading._fill_scores([r for r in results if "failed" not in r.flags], root)
+    grading._fill_scores([r for r in results if Flag.FAILED not in r.flags], root)
     with course.gradebook(root) as gb:
         for result in results:
-            if "failed" in result.flags:
+            if Flag.FAILED in result.flags:
                 with contextlib.suppress(MissingEntry):
                     assignment = gb.find_assignment(result.lab)
                     result.max_score, result.max_autograded = assignment.max_score, assignment.max_code_score

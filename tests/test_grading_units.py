@@ -383,3 +383,25 @@ def test_the_seal_runs_after_execution_in_every_sandboxed_autograde():
     grading.seal_after_execution(config)  # once only, however often a worker configures nbgrader
     steps = config.Autograde.autograde_preprocessors
     assert steps[0] is Execute and steps[-1] is grading.SealNotebookFolder and steps.count(grading.SealNotebookFolder) == 1
+
+
+def test_the_readme_s_flag_table_is_generated_from_the_enum():
+    from labs import grading_flags
+
+    readme = (ROOT / "README.md").read_text()
+    assert grading_flags.with_table(readme) == readme, "README's flags table is stale: run python -m labs.grading_flags"
+    assert all(f"| `{flag}` | {flag.meaning} |" in readme for flag in grading_flags.Flag)
+
+
+def test_every_flag_the_code_sets_is_in_the_enum():
+    """No flag is set as a bare string (which the legend would not explain): every one is a member of Flag."""
+    import re
+
+    from labs import grading_flags
+
+    for module in ("grading.py", "grading_cluster.py", "cli.py"):
+        text = (ROOT / "labs" / module).read_text()
+        bare = re.findall(r"(?:flags\.append|_refuse\(result,|Failure\(|flags=\[)\s*\"", text)
+        assert not bare, f"{module}: a flag set as a bare string: {bare}"
+        for name in re.findall(r"Flag\.([A-Z_]+)", text):
+            assert name in grading_flags.Flag.__members__, f"{module}: Flag.{name}"
