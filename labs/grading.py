@@ -160,7 +160,7 @@ def stage_submission(root: Path, lab: str, student: str, result: StudentResult) 
     if linked is not None:
         staged.mkdir(parents=True)
         _refuse(result, Flag.LINK, f"{linked.relative_to(root)} is a symbolic link (to {shown(os.readlink(linked))}): "
-                                f"not graded, every notebook scores 0; hand in the files themselves")
+                                   "not graded, every notebook scores 0; hand in the files themselves")
         return
     submitted = root / "submitted" / student / lab
     left_out = stage_files(submitted, staged, max_file_bytes(root))
@@ -376,7 +376,7 @@ def grade_student(root: Path, lab: str, student: str, sandboxed: bool = True) ->
     if not STUDENT_ID.fullmatch(student):
         result.graded = False
         _refuse(result, Flag.INVALID, f"the folder submitted/{shown(student)} is not a student id (letters, digits and "
-                                   "._@- only, starting with a letter or digit): not graded; rename it")
+                                      "._@- only, starting with a letter or digit): not graded; rename it")
         return result
     stage_submission(root, lab, student, result)
     staged = sorted(p.name for p in (root / STAGING / "submitted" / student / lab).glob("*.ipynb"))
@@ -416,7 +416,7 @@ def remove_planted_files(folder: Path, result: StudentResult) -> None:
             what = f"a symbolic link (to {shown(os.readlink(path))})" if path.is_symlink() else "a special file"
             path.unlink()
             _refuse(result, Flag.TAMPER, f"{shown(str(path.relative_to(folder)))}: the notebook's code left {what} "
-                                      "in its folder; removed before feedback, review by hand")
+                                         "in its folder; removed before feedback, review by hand")
 
 
 def _forget_earlier_run(root: Path, lab: str, student: str) -> None:
