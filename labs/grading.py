@@ -257,9 +257,9 @@ def classify_failure(text: str, at_start: bool = False) -> Failure | None:
     return None
 
 
-def _note_failure(result: StudentResult, failure: Failure, where: str) -> None:
-    if failure.flag not in result.flags:
-        result.flags.append(failure.flag)
+def _note_failure(result: StudentResult, failure: Failure, where: str, message: str) -> None:
+    """Flag and report a failure; remember the first that may be the machine's, for a retry alone."""
+    _refuse(result, failure.flag, message)
     if failure.infrastructure and not result.infrastructure_failure:
         result.infrastructure_failure = f"{where}: {failure.why}"
 
@@ -280,8 +280,7 @@ def _autograde_notebook_by_notebook(api, lab: str, student: str, names: list[str
             api.coursedir.notebook_id = "*"
         if not outcome.get("success"):
             failure = _failure_kind(outcome)
-            _note_failure(result, failure, name)
-            result.messages.append(f"{name}: {failure.why}; scored 0")
+            _note_failure(result, failure, name, f"{name}: {failure.why}; scored 0")
 
 
 def inspect_run(root: Path, lab: str, student: str, result: StudentResult) -> None:
@@ -301,8 +300,8 @@ def inspect_run(root: Path, lab: str, student: str, result: StudentResult) -> No
                 failure = classify_failure(output.get("ename", ""), at_start=index == first_code)
                 if failure is None:
                     continue
-                _note_failure(result, failure, f"{path.name} cell {index}")
-                result.messages.append(f"{path.name} cell {index}: {failure.why}")
+                where = f"{path.name} cell {index}"
+                _note_failure(result, failure, where, f"{where}: {failure.why}")
 
 
 _worker_sandbox = None  # this process's sandbox settings (uid slot, socket directory)
