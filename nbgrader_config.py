@@ -27,6 +27,13 @@ c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
 c.Execute.execute_retries = 0
 c.Execute.allow_errors = True
+# What one grading kernel may use (see labs/sandbox.py; these are the defaults): address space, CPU seconds,
+# processes and threads of the sandbox user, size of one written file, open files.
+c.Sandbox.memory_bytes = 6 * 1024**3
+c.Sandbox.cpu_seconds = 300
+c.Sandbox.processes = 128
+c.Sandbox.file_bytes = 200 * 1024**2
+c.Sandbox.open_files = 512
 # The grading kernel listens on loopback only; ipykernel's warning about unencrypted TCP would
 # otherwise be printed once per notebook into the grading log.
 c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]

@@ -94,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
 
         local_done: list[float] = []
         start = time.perf_counter()
-        local = grading.grade_all([lab], course, jobs=w, progress=lambda line: local_done.append(time.perf_counter() - start))
+        local = grading.grade_all([lab], course, jobs=w, canary=False,
+                                  progress=lambda line: local_done.append(time.perf_counter() - start))
         local_wall = time.perf_counter() - start
         print(f"local   grade --jobs {w}:        {local_wall:7.1f} s  {n / local_wall * 60:6.1f} submissions/min  "
               f"(load {os.getloadavg()[0]:.1f})", flush=True)
@@ -102,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
 
         stats = grading_cluster.Stats()
         start = time.perf_counter()
-        remote = grading_cluster.grade_all([lab], course, cluster, stats=stats)
+        remote = grading_cluster.grade_all([lab], course, cluster, stats=stats, canary=False)
         cluster_wall = time.perf_counter() - start
         print(f"cluster grade --cluster {cluster}: {cluster_wall:7.1f} s  {n / cluster_wall * 60:6.1f} submissions/min  "
               f"(load {os.getloadavg()[0]:.1f}; start-up {stats.startup:.1f} s, {stats.workers} workers)", flush=True)

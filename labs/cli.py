@@ -64,12 +64,13 @@ def cmd_grade(args, root: Path) -> int:
             print(line, file=sys.stderr, flush=True)
 
         try:
-            results = grading_cluster.grade(lab, root, args.cluster, sandboxed=not args.unsafe_no_sandbox, progress=progress)
+            results = grading_cluster.grade(lab, root, args.cluster, sandboxed=not args.unsafe_no_sandbox, progress=progress,
+                                            canary=not args.no_canary)
         except grading_cluster.ClusterUnavailable as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
     else:
-        results = grading.grade(lab, root, args.jobs, sandboxed=not args.unsafe_no_sandbox)
+        results = grading.grade(lab, root, args.jobs, sandboxed=not args.unsafe_no_sandbox, canary=not args.no_canary)
     print(grading.format_report(results))
     print(f"grades exported to {grading.export_grades(root)} ({time.perf_counter() - start:.1f} s)")
     failed = [r.student for r in results if Flag.FAILED in r.flags]
@@ -226,6 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cluster", metavar="ADDRESS|local:N",
                    help="grade on a Dask cluster: a running scheduler's address (tcp://HOST:8786) or local:N "
                         "(N local worker processes); --jobs is then ignored")
+    p.add_argument("--no-canary", action="store_true",
+                   help="do not grade the lab's model solution first (the canary, which refuses to grade a class that "
+                        "it would fail: see labs/canary.py)")
     p.set_defaults(func=cmd_grade)
 
     p = sub.add_parser("deadline", help="set a lab's due date (late penalties count from it)")
@@ -272,11 +276,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from labs.canary import CanaryFailed
     from labs.course import NbgraderFailed
     from labs.data import DataError
     from labs.hub import HubError
     from labs.marks import MarksError
-    from labs.sandbox import SandboxUnavailable
+    from labs.sandbox import SandboxConfigError, SandboxUnavailable
     from labs.schedule import ScheduleError
 
     try:
@@ -289,6 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     except HubError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    except (NbgraderFailed, DataError, FileNotFoundError, ScheduleError, MarksError) as error:
+    except (NbgraderFailed, DataError, FileNotFoundError, ScheduleError, MarksError, SandboxConfigError,
+            CanaryFailed) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

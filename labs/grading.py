@@ -1,12 +1,16 @@
 """Autograde every submission of a lab, generate feedback and export grades.
 
-The chain, per student: autograde (execute and score) -> feedback. Then the grades
-of the whole course go to ``grades.csv``. One student's broken submission is
-reported in the result and never stops the others.
+:func:`grade_all`, top down: check the labs are released -> in :func:`grading_environment` (the sandbox checked, its
+kernelspec installed, every environment change undone afterwards): the canary (:mod:`labs.canary`, the model solution
+graded first) -> each student in a pool (:func:`grade_student`: stage a checked copy -> autograde in the sandbox ->
+remove planted files -> classify failures -> feedback) -> infrastructure failures graded again alone -> scores from the
+gradebook. Then :func:`export_grades` writes ``grades.csv``. One student's broken submission is reported in the result
+and never stops the others.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -23,6 +27,7 @@ import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor  # enabled by default, unlike nbconvert's base
 
 from labs import course, sandbox, tamper, warm_kernel
+from labs.canary import check as canary_check
 from labs.execute import PARALLEL_KERNEL_ENV
 from labs.grading_flags import NOT_GRADED, Flag, legend
 
@@ -304,14 +309,16 @@ def inspect_run(root: Path, lab: str, student: str, result: StudentResult) -> No
                 _note_failure(result, failure, where, f"{where}: {failure.why}")
 
 
-_worker_sandbox = None  # this process's sandbox settings (uid slot, socket directory)
+_worker_sandbox = None  # this process's sandbox settings (uid slot, socket directory, limits)
+_worker_limits = None  # the course's limits those settings were made for
 
 
-def _sandbox_configuration():
-    """The nbgrader overrides that run this process's kernels in the sandbox."""
-    global _worker_sandbox
-    if _worker_sandbox is None or not os.path.isdir(_worker_sandbox.ipc_dir):
-        _worker_sandbox = sandbox.worker_settings()
+def _sandbox_configuration(root: Path):
+    """The nbgrader overrides that run this process's kernels in the sandbox, with the course's limits."""
+    global _worker_sandbox, _worker_limits
+    limits = sandbox.Limits.from_config(course.load_config(root))
+    if _worker_sandbox is None or not os.path.isdir(_worker_sandbox.ipc_dir) or limits != _worker_limits:
+        _worker_sandbox, _worker_limits = sandbox.worker_settings(limits), limits
         os.environ[sandbox.SETTINGS_VARIABLE] = _worker_sandbox.to_env()
 
     def configure(config) -> None:
@@ -369,8 +376,6 @@ def grade_student(root: Path, lab: str, student: str, sandboxed: bool = True) ->
     """Autograde one student's submission and generate their feedback (runs in a worker process)."""
     # nbgrader's own bookkeeping warns about detached database objects on every run; it is harmless.
     warnings.filterwarnings("ignore", message=".*not in session.*")
-    for name, value in PARALLEL_KERNEL_ENV.items():  # kernels inherit this process's environment
-        os.environ.setdefault(name, value)
     result = StudentResult(student, lab)
     if not STUDENT_ID.fullmatch(student):
         result.graded = False
@@ -384,7 +389,7 @@ def grade_student(root: Path, lab: str, student: str, sandboxed: bool = True) ->
         _forget_earlier_run(root, lab, student)
         return result
     api = course.api(root, submitted_directory=f"{STAGING}/submitted",
-                     configure=_sandbox_configuration() if sandboxed else None)
+                     configure=_sandbox_configuration(root) if sandboxed else None)
     try:
         outcome = api.autograde(lab, student, force=True, create=True)
         if not outcome.get("success"):
@@ -481,28 +486,61 @@ def ensure_released(lab: str, root: Path) -> None:
             raise course.NbgraderFailed(message) from None
 
 
-def prepare_sandbox(root: Path) -> None:
-    """Check that kernels can be sandboxed here and install the sandbox kernelspec for this run."""
+def prepare_sandbox(root: Path) -> Path:
+    """Check that kernels can be sandboxed here, with the course's limits; install the sandbox kernelspec and return
+    the Jupyter data folder that holds it (for ``JUPYTER_PATH``)."""
+    sandbox.Limits.from_config(course.load_config(root))  # a wrong limit stops the run here, before anything is graded
     sandbox.check_available()
     jupyter_dir = root / STAGING / "jupyter"
     sandbox.install_kernelspec(jupyter_dir)
-    paths = os.environ.get("JUPYTER_PATH", "")
-    if str(jupyter_dir) not in paths.split(os.pathsep):
-        os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(jupyter_dir), paths) if p)
+    return jupyter_dir
 
 
-def grade(lab: str, root: Path, jobs: int | None = None, sandboxed: bool = True) -> list[StudentResult]:
+@contextlib.contextmanager
+def grading_environment(root: Path, sandboxed: bool):
+    """Every change a grading run makes to the environment, made here and undone on the way out.
+
+    Pool workers, nbgrader and the kernels inherit this process's environment: one BLAS thread a kernel (unless the
+    caller set one), the sandbox's kernelspec first on ``JUPYTER_PATH`` (after :func:`prepare_sandbox` checked that a
+    sandbox can be made), and a scratch folder for kernel sockets and logs (``RUN_DIR_VARIABLE``, removed at the end;
+    in ``/tmp`` where it can be, as a socket's path may not exceed 107 bytes). The sandbox settings a sequential run
+    records for its kernels (``SETTINGS_VARIABLE``) are restored too.
+    """
+    changes = {name: os.environ.get(name, value) for name, value in PARALLEL_KERNEL_ENV.items()}
+    if sandboxed:
+        jupyter_dir = str(prepare_sandbox(root))
+        paths = [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p and p != jupyter_dir]
+        changes["JUPYTER_PATH"] = os.pathsep.join([jupyter_dir, *paths])
+    scratch = tempfile.mkdtemp(prefix="c6248-", dir="/tmp" if os.access("/tmp", os.W_OK) else None)
+    changes[sandbox.RUN_DIR_VARIABLE] = scratch
+    saved = {name: os.environ.get(name) for name in [*changes, sandbox.SETTINGS_VARIABLE]}
+    os.environ.update(changes)
+    try:
+        yield scratch
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def grade(lab: str, root: Path, jobs: int | None = None, sandboxed: bool = True, canary: bool = True) -> list[StudentResult]:
     """Autograde and give feedback to every student of ``lab``; ``jobs`` students at a time.
 
     Student code runs in the bubblewrap sandbox unless ``sandboxed`` is False; when no sandbox
     can be made, this raises :class:`labs.sandbox.SandboxUnavailable` rather than run it unconfined.
     """
-    return grade_all([lab], root, jobs, sandboxed)
+    return grade_all([lab], root, jobs, sandboxed, canary=canary)
 
 
 def grade_all(labs: list[str], root: Path, jobs: int | None = None, sandboxed: bool = True,
-              progress: Callable[[str], None] | None = None) -> list[StudentResult]:
+              progress: Callable[[str], None] | None = None, canary: bool = True) -> list[StudentResult]:
     """Grade every submission of every lab in ``labs`` in one pool of ``jobs`` workers.
+
+    First, unless ``canary`` is False, each lab's model solution is graded the same way (:mod:`labs.canary`): if it
+    loses a point, :class:`labs.canary.CanaryFailed` says why and nothing of the class is graded.
 
     One pool for the whole course keeps every core busy until the last submission, where grading lab by lab
     leaves cores idle at the end of each lab. Results come in the order of ``labs``, then students;
@@ -515,13 +553,8 @@ def grade_all(labs: list[str], root: Path, jobs: int | None = None, sandboxed: b
     """
     for lab in labs:
         ensure_released(lab, root)
-    if sandboxed:
-        prepare_sandbox(root)
     tasks = [(lab, student) for lab in labs for student in students(lab, root)]
-    jobs = max(1, jobs or os.cpu_count() or 1)
-    scratch = tempfile.mkdtemp(prefix="c6248-")  # kernel sockets and logs of this run
-    previous = os.environ.get(sandbox.RUN_DIR_VARIABLE)
-    os.environ[sandbox.RUN_DIR_VARIABLE] = scratch
+    canaries = sorted({lab for lab, _ in tasks}, key=labs.index) if canary else []
     start = time.perf_counter()
 
     def report(done: int, result: StudentResult) -> None:
@@ -529,30 +562,38 @@ def grade_all(labs: list[str], root: Path, jobs: int | None = None, sandboxed: b
             flags = f" [{','.join(result.flags)}]" if result.flags else ""
             progress(f"[{done}/{len(tasks)}] graded {result.lab} for {result.student}{flags} ({time.perf_counter() - start:.0f} s)")
 
-    try:
-        if jobs == 1 or len(tasks) <= 1:
-            results = []
-            for lab, student in tasks:
-                results.append(grade_student(root, lab, student, sandboxed))
-                report(len(results), results[-1])
-        else:
-            with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
-                futures = {pool.submit(grade_student, root, lab, student, sandboxed): (lab, student) for lab, student in tasks}
-                finished = {}
-                for future in as_completed(futures):
-                    finished[futures[future]] = future.result()
-                    report(len(finished), finished[futures[future]])
-            results = [finished[task] for task in tasks]
+    with grading_environment(root, sandboxed):
+        if canaries and progress is not None:
+            progress(f"grading the model solution of {', '.join(canaries)} first (the canary; --no-canary skips it)")
+        results = _grade_submissions(tasks, canaries, root, jobs, sandboxed, report)
         results = [_retry_alone(first, root, sandboxed, progress) if first.infrastructure_failure else first
                    for first in results]
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-        if previous is None:
-            os.environ.pop(sandbox.RUN_DIR_VARIABLE, None)
-        else:
-            os.environ[sandbox.RUN_DIR_VARIABLE] = previous
     _fill_scores(results, root)
     return results
+
+
+def _grade_submissions(tasks: list[tuple[str, str]], canaries: list[str], root: Path, jobs: int | None, sandboxed: bool,
+                       report: Callable[[int, StudentResult], None]) -> list[StudentResult]:
+    """The canaries, then every (lab, student) of ``tasks``, ``jobs`` at a time; results in the order of ``tasks``."""
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    if jobs == 1 or len(tasks) <= 1:
+        for lab in canaries:
+            canary_check(lab, root, sandboxed)
+        results = []
+        for lab, student in tasks:
+            results.append(grade_student(root, lab, student, sandboxed))
+            report(len(results), results[-1])
+        return results
+    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
+        # (in the pool: a worker's sandbox settings are its own, never copied from this process by a fork)
+        for check in [pool.submit(canary_check, lab, root, sandboxed) for lab in canaries]:
+            check.result()
+        futures = {pool.submit(grade_student, root, lab, student, sandboxed): (lab, student) for lab, student in tasks}
+        finished = {}
+        for future in as_completed(futures):
+            finished[futures[future]] = future.result()
+            report(len(finished), finished[futures[future]])
+    return [finished[task] for task in tasks]
 
 
 def _retry_alone(first: StudentResult, root: Path, sandboxed: bool,

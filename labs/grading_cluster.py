@@ -49,7 +49,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from labs import course, grading
+from labs import canary, course, grading
 from labs.grading import StudentResult
 from labs.grading_flags import Flag
 
@@ -204,6 +204,12 @@ def student_task(root: Path, lab: str, student: str, sandboxed: bool, task_timeo
             "sandboxed": sandboxed, "timeout": task_timeout}
 
 
+def canary_task(root: Path, lab: str, sandboxed: bool, task_timeout: float) -> dict:
+    """The lab's model solution as a submission (:mod:`labs.canary`), graded on a worker like a student's."""
+    return {"lab": lab, "student": canary.STUDENT, "files": _pack(canary.solution_files(root, lab)), "links": {},
+            "extension": None, "sandboxed": sandboxed, "timeout": task_timeout}
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # On a worker.
 
@@ -350,18 +356,9 @@ def _grade_one(argv: list[str]) -> int:
         with course.gradebook(root) as gb:
             gb.update_or_create_student(student)
             gb.update_or_create_submission(lab, student, extension=timedelta(seconds=args.extension))
-    if sandboxed:
-        grading.prepare_sandbox(root)
-    from labs import sandbox
-
-    # Kernel sockets live here: a short path, as a Unix socket's path may not exceed 107 bytes.
-    scratch = tempfile.mkdtemp(prefix="c6248-", dir="/tmp" if os.access("/tmp", os.W_OK) else None)
-    os.environ[sandbox.RUN_DIR_VARIABLE] = scratch
     start = time.perf_counter()
-    try:
+    with grading.grading_environment(root, sandboxed):
         result = grading.grade_student(root, lab, student, sandboxed)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
     seconds = time.perf_counter() - start
     outcome = {"result": asdict(result), "rows": _submission_rows(root, lab, student), "seconds": seconds}
     (root / "cluster-result.json").write_text(json.dumps(outcome))
@@ -462,13 +459,14 @@ def connect(spec: str, connect_timeout: float = CONNECT_TIMEOUT, worker_timeout:
 def grade_all(labs: list[str], root: Path, cluster: str, sandboxed: bool = True,
               progress: Callable[[str], None] | None = None, retries: int = RETRIES, task_timeout: float | None = None,
               timeout: float | None = None, stats: Stats | None = None,
-              connect_timeout: float = CONNECT_TIMEOUT) -> list[StudentResult]:
+              connect_timeout: float = CONNECT_TIMEOUT, canary: bool = True) -> list[StudentResult]:
     """Grade every submission of every lab in ``labs`` on the Dask cluster ``cluster`` (an address or ``local:N``).
 
     Results come in the order of ``labs``, then students, with the same scores and flags as
     :func:`labs.grading.grade_all`; a student whose grading failed on every try is flagged ``failed`` (their
     earlier grades are kept). ``task_timeout`` bounds one student's grading on a worker (default: 10 minutes
-    a notebook); ``timeout`` the whole run (what is not done by then is reported failed).
+    a notebook); ``timeout`` the whole run (what is not done by then is reported failed). Unless ``canary`` is False,
+    each lab's model solution is graded first on a worker (:mod:`labs.canary`): if it loses a point, nothing is graded.
     """
     from distributed import wait
     from distributed.client import FuturesCancelledError
@@ -493,10 +491,14 @@ def grade_all(labs: list[str], root: Path, cluster: str, sandboxed: bool = True,
         say(f"cluster {client.scheduler.address}: {stats.workers} worker(s); {len(tasks)} submission(s) to grade")
         bundles = {lab: client.submit(_the_bundle, lab_bundle(root, lab), key=f"bundle-{lab}-{uuid.uuid4().hex[:8]}",
                                       pure=False) for lab in labs}
+        limits = {lab: task_timeout if task_timeout is not None else 120 + 600 * len(grading.release_notebooks(lab, root))
+                  for lab in labs}
+        if canary:
+            _canaries(client, root, sorted({lab for lab, _ in tasks}, key=labs.index), bundles, sandboxed, limits,
+                      retries, say)
         futures = {}
         for lab, student in tasks:
-            notebooks = len(grading.release_notebooks(lab, root))
-            limit = task_timeout if task_timeout is not None else 120 + 600 * notebooks
+            limit = limits[lab]
             futures[client.submit(grade_remote, bundles[lab], student_task(root, lab, student, sandboxed, limit),
                                   key=f"grade-{lab}-{student}-{uuid.uuid4().hex[:8]}", retries=retries, pure=False)] = (lab, student)
         stats.startup = time.perf_counter() - start
@@ -572,6 +574,26 @@ def grade_all(labs: list[str], root: Path, cluster: str, sandboxed: bool = True,
                     result.max_score, result.max_autograded = assignment.max_score, assignment.max_code_score
     stats.wall = time.perf_counter() - start
     return results
+
+
+def _canaries(client, root: Path, labs: list[str], bundles: dict, sandboxed: bool, limits: dict[str, float], retries: int,
+              say: Callable[[str], None]) -> None:
+    """Grade each lab's model solution on a worker, as a student's submission; raise CanaryFailed unless full marks."""
+    if not labs:
+        return
+    say(f"grading the model solution of {', '.join(labs)} first (the canary; --no-canary skips it)")
+    checks = {lab: client.submit(grade_remote, bundles[lab], canary_task(root, lab, sandboxed, limits[lab]),
+                                 key=f"canary-{lab}-{uuid.uuid4().hex[:8]}", retries=retries, pure=False) for lab in labs}
+    for lab, future in checks.items():
+        try:
+            outcome = future.result(timeout=(1 + retries) * limits[lab] + 300)
+        except Exception as error:  # (a timeout, a task that failed on every try, a cancelled one)
+            why = str(error).strip().splitlines()[0][:300] if str(error).strip() else type(error).__name__
+            raise canary.CanaryFailed(f"the canary failed: the model solution of {lab}, graded first on the cluster, "
+                                      f"could not be graded ({why}); nothing was graded") from None
+        graded = _unpack(outcome["autograded"][0]) if outcome.get("autograded") else {}
+        canary.check_cluster_outcome(lab, assignment_definition(root, lab), outcome, outcome.get("worker", "?"),
+                                     {name: data for name, data in graded.items() if name.endswith(".ipynb")})
 
 
 def grade(lab: str, root: Path, cluster: str, sandboxed: bool = True, **options) -> list[StudentResult]:

@@ -22,7 +22,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 KERNEL_NAME = "comp6248-sandbox"
@@ -39,13 +39,33 @@ class SandboxUnavailable(RuntimeError):
     """bubblewrap is missing or cannot create a sandbox on this machine."""
 
 
+class SandboxConfigError(ValueError):
+    """A sandbox limit in ``nbgrader_config.py`` is unknown or not a positive whole number."""
+
+
 @dataclass(frozen=True)
 class Limits:
+    """What one kernel may use (``prlimit``); each can be set in ``nbgrader_config.py`` as ``c.Sandbox.NAME``."""
+
     memory_bytes: int = 6 * 1024**3  # address space: torch alone maps about 1.5 GB
     cpu_seconds: int = 300  # a notebook needs at most 60
     processes: int = 128  # threads count too
     file_bytes: int = 200 * 1024**2
     open_files: int = 512
+
+    @classmethod
+    def from_config(cls, config) -> Limits:
+        """The limits of the course's configuration (its ``Sandbox`` section) over these defaults."""
+        section = dict(config["Sandbox"]) if "Sandbox" in config else {}
+        known = [f.name for f in fields(cls)]
+        for name, value in section.items():
+            if name not in known:
+                raise SandboxConfigError(f"nbgrader_config.py sets c.Sandbox.{name}, which is not a sandbox limit "
+                                         f"(the limits: {', '.join(known)})")
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise SandboxConfigError(f"nbgrader_config.py sets c.Sandbox.{name} = {value!r}: a limit is a "
+                                         "positive whole number")
+        return cls(**section)
 
 
 @dataclass(frozen=True)

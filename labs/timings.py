@@ -168,6 +168,9 @@ def notebook_table(rows: list[dict]) -> list[str]:
         reference = f"{worst['reference']:.1f}" if worst.get("reference") is not None else "-"
         cell = f"{worst['slowest_cell']:.1f}" if worst.get("slowest_cell") is not None else "-"
         earned = sorted({f"{r['score']:g}/{r['max_score']:g}" for r in group if "score" in r})
+        seeds = sorted({r["seed"] for r in group if "seed" in r})
+        if seeds and "seed" not in kind:  # (a run whose kind does not name its seed already)
+            kind += ", seed " + ", ".join(map(str, seeds))
         lines.append(f"| {notebook} | {kind} | {len(group)} | {worst['seconds']:.1f} | {cpu} | {reference} | {cell} | "
                      f"{', '.join(earned) or '-'} |")
     return lines

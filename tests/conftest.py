@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import sys
 import time
@@ -103,6 +104,11 @@ def pytest_collection_modifyitems(config, items):
         raise pytest.UsageError(
             f"pytest-xdist did not group {len(lost)} tests marked xdist_group (e.g. {lost[0]}): this pytest "
             "and pytest-xdist do not work together for --dist loadgroup; use the versions in requirements.txt")
+
+
+def fresh_seed() -> int:
+    """A new seed every run (shown in the timing table; ``LABS_FRESH_SEED=N`` gives N instead, to reproduce a failure)."""
+    return int(os.environ.get("LABS_FRESH_SEED") or random.SystemRandom().randrange(10_000, 1_000_000))
 
 
 @pytest.fixture(scope="session")

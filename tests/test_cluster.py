@@ -141,6 +141,8 @@ def test_the_cluster_gives_the_local_grades(dask_cluster, ungraded, local, tmp_p
     done = subprocess.run([sys.executable, "-m", "labs", "--root", str(course_dir), "grade", LAB, "--cluster", address],
                           capture_output=True, text=True, timeout=RUN_TIMEOUT)
     assert done.returncode == 0, done.stderr[-3000:]
+    # The model solution was graded first, on a worker, and earned full marks (else nothing would have been graded).
+    assert "grading the model solution of lab99 first (the canary" in done.stderr, done.stderr
     progress = [line for line in done.stderr.splitlines() if line.startswith("[")]
     assert len(progress) == 4 and all(re.match(r"^\[[1-4]/4\] graded lab99 for (ada|bob|cy|dee)", p) for p in progress), done.stderr
     assert re.search(r"^cy\s+lab99\s+2\.0/2\.0\s+1\.6/2\.0\s+-0\.4", done.stdout, re.MULTILINE), done.stdout
@@ -206,7 +208,9 @@ def test_a_killed_worker_s_students_are_graded_on_another(dask_cluster, ungraded
     killer = threading.Thread(target=kill_while_grading, daemon=True)
     killer.start()
     lines, stats = [], grading_cluster.Stats()
-    results = grading_cluster.grade(LAB, course_dir, address, progress=lines.append, stats=stats, timeout=RUN_TIMEOUT)
+    # (No canary: the worker killed must be grading a student, not the model solution graded before them.)
+    results = grading_cluster.grade(LAB, course_dir, address, progress=lines.append, stats=stats, timeout=RUN_TIMEOUT,
+                                    canary=False)
     killer.join(timeout=30)
     assert killed.get("in_flight"), f"the worker was not killed while grading: {lines}"
     assert workers[killed["name"]][0].poll() is not None
@@ -230,7 +234,7 @@ def test_a_student_whose_grading_keeps_failing_is_reported(dask_cluster, ungrade
     start = time.monotonic()
     # Half a second is not enough to grade anyone: every try of the task fails, and it is retried RETRIES times.
     results = grading_cluster.grade(LAB, course_dir, address, progress=lines.append, stats=stats, task_timeout=0.5,
-                                    retries=1, timeout=RUN_TIMEOUT)
+                                    retries=1, timeout=RUN_TIMEOUT, canary=False)  # (the canary would fail the same way)
     assert time.monotonic() - start < RUN_TIMEOUT
     (ada,) = results
     assert ada.flags == ["failed"] and not ada.graded and stats.failed == [f"{LAB}/ada"]

@@ -159,6 +159,8 @@ def test_several_labs_are_graded_in_one_pool(tmp_path):
     results = grading.grade_all([other, LAB], course, jobs=2, progress=lines.append)
     assert [(r.lab, r.student) for r in results] == [(other, "ada"), (LAB, "ada"), (LAB, "bob")]  # labs in order, then students
     assert [r.autograded for r in results] == [0, 2, 1]
+    # Each lab's model solution was graded first (the canary), in the same pool, and earned full marks.
+    assert lines.pop(0).startswith(f"grading the model solution of {other}, {LAB} first (the canary")
     assert len(lines) == 3 and all(re.match(r"^\[[123]/3\] graded lab9[89] for (ada|bob) \(\d+ s\)$", line) for line in lines), lines
     with open(grading.export_grades(course), newline="") as handle:
         rows = {(r["assignment"], r["student_id"]): float(r["score"]) for r in csv.DictReader(handle)}
@@ -174,3 +176,46 @@ def test_every_hidden_block_of_a_test_cell_is_hidden_in_feedback():
     assert "return 2 * x" not in hidden and "g(5)" not in hidden and "BEGIN HIDDEN" not in hidden
     assert hidden.count(HIDDEN_NOTE) == 2 and "assert g(1) == 2" in hidden and hidden.endswith("f = _saved\n")
     assert hide_hidden_block("visible\n### BEGIN HIDDEN TESTS\nsecret") == "visible\n" + HIDDEN_NOTE
+
+
+@pytest.mark.slow
+def test_the_canary_refuses_to_grade_a_class_that_grading_would_fail(tmp_path):
+    """Every notebook of this lab imports a helper from the course folder, which the instructor's own kernel finds and
+    the sandbox does not show: every honest student would score 0. The model solution, graded first, loses its points
+    the same way, and nothing is graded; with --no-canary the class is graded, and fails, as the canary said."""
+    import nbformat
+
+    from labs import canary, release
+
+    course = make_course(tmp_path)
+    (course / "helpers").mkdir()
+    (course / "helpers" / "course_helpers.py").write_text("FACTOR = 2\n")
+    path = course / "source" / LAB / NOTEBOOK
+    nb = nbformat.read(str(path), as_version=4)
+    setup = next(c for c in nb.cells if c.metadata["nbgrader"]["grade_id"] == f"{LAB}-setup")
+    setup.source = f"import sys\nsys.path.insert(0, {str(course / 'helpers')!r})\nimport course_helpers\n" + setup.source
+    nbformat.write(nb, str(path))
+    release.generate(LAB, course)
+    submit(course, "ada")
+
+    with pytest.raises(canary.CanaryFailed) as refused:
+        grading.grade(LAB, course, jobs=2)
+    why = str(refused.value)
+    assert f"the model solution of {LAB} (source/{LAB})" in why and "earned 0/2 autograded points" in why, why
+    assert f"lost {NOTEBOOK}: {LAB}-double-tests" in why and "nothing was graded" in why, why
+    # and what went wrong, as the kernel saw it: the setup cell could not import the helper
+    assert f"{NOTEBOOK} cell 1 raised ModuleNotFoundError: No module named 'course_helpers'" in why, why
+    # Nothing of the class was written: no graded notebook, no feedback, no submission in the gradebook, no scratch.
+    assert not (course / "autograded").exists() and not (course / "feedback").exists()
+    assert not (course / grading.STAGING / f"canary-{LAB}").exists()
+    from nbgrader.api import MissingEntry
+
+    from labs import course as courses
+    with courses.gradebook(course) as gb, pytest.raises(MissingEntry):
+        gb.find_submission(LAB, "ada")
+
+    done = _labs_cli("--root", str(course), "grade", LAB, "--jobs", "1")  # the command line says the same, exit 1
+    assert done.returncode == 1 and "the canary failed" in done.stderr and "--no-canary" in done.stderr, done.stderr
+    graded_anyway = _labs_cli("--root", str(course), "grade", LAB, "--jobs", "1", "--no-canary")
+    assert graded_anyway.returncode == 0, graded_anyway.stderr[-2000:]
+    assert re.search(r"^ada\s+lab99\s+0\.0/2\.0", graded_anyway.stdout, re.MULTILINE), graded_anyway.stdout

@@ -1,12 +1,15 @@
 """Each lab through the real nbgrader pipeline, as an instructor runs it.
 
 generate_assignment -> submitted/ -> ``labs.grading.grade`` (autograde in the sandbox, feedback) ->
-grades.csv, in one scratch copy of the course per lab, graded once with as many jobs as cores: the
-model solution, the untouched release, a submission built from the fault catalogue, and a broken
-submission (one notebook unreadable, one missing, the rest right; a one-notebook test's missing notebook is
-another student's), all in the same run. Every test of
-a lab reads that one graded course (they share an xdist worker); only the command-line test grades
-again, and only the release.
+grades.csv, in a scratch copy of the course per lab, graded once with as many jobs as cores: the
+model solution, the untouched release and a broken submission (one notebook unreadable, one missing, the rest
+right; a one-notebook test's missing notebook is another student's), all in the same run, **at a fresh seed**
+every run (printed in the timing table; ``LABS_FRESH_SEED=...`` reproduces it). That run is the suite's check
+that a model solution is not tuned to seed 0 (``make seeds`` sweeps many). A submission built from the fault
+catalogue is graded in a second scratch course at seed 0, where ``tests/test_notebooks.py`` proves that each
+fault loses its points: a wrong answer's loss is checked where it is known, not left to a seed's luck. Every test
+of a lab reads those graded courses (they share an xdist worker); only the command-line test grades again, and
+only the release.
 """
 
 from __future__ import annotations
@@ -16,14 +19,17 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
+from unittest import mock
 
 import pytest
 
 from labs import cells, execute, faults, grading, release, submissions, timings
 from labs.course import CONFIG_FILE, copy_lab, execution_settings
 from labs.paths import lab_notebooks
-from tests.conftest import LABS, ROOT
+from tests.conftest import LABS, ROOT, fresh_seed
 
 pytestmark = pytest.mark.slow
 
@@ -40,20 +46,45 @@ def _autograded_points(lab: str) -> float:
 JOBS = os.cpu_count() or 2  # as many students at once as there are cores: grading under full load
 
 
-@pytest.fixture(scope="module", params=[pytest.param(lab, marks=pytest.mark.xdist_group(f"pipeline-{lab}")) for lab in LABS])
-def graded(request, tmp_path_factory):
-    lab = request.param
-    course = copy_lab(ROOT, lab, tmp_path_factory.mktemp(f"course-{lab}"))
+@dataclass
+class Graded:
+    lab: str
+    course: Path  # solution, blank, broken (and absent), graded at ``seed``
+    faulty_course: Path  # faulty, graded at seed 0
+    seed: int
+    results: dict[str, grading.StudentResult]
+    notebooks: list[str]
+
+    def reproduce(self) -> str:
+        return f"graded at LABS_SEED={self.seed} (reproduce: LABS_FRESH_SEED={self.seed})"
+
+
+def _scratch_course(lab: str, directory: Path) -> Path:
+    course = copy_lab(ROOT, lab, directory)
     # What these tests check does not depend on the per-cell limit: stretch it so that no load can eat it.
     # (Whether a lab's cells keep to the real limit is checked in reference seconds by test_notebooks.py.)
     limit, _ = execution_settings(ROOT)
     with open(course / CONFIG_FILE, "a") as config:
         config.write(f"\nc.Execute.timeout = {limit * execute.HARNESS_TIMEOUT_FACTOR}\n")
     release.generate(lab, course)
-    catalogue = faults.load(lab, ROOT)
+    return course
+
+
+def _grade_at(seed: int, lab: str, course: Path) -> dict[str, grading.StudentResult]:
+    # The sandbox passes LABS_SEED on to every kernel (labs.notebook.setup reads it).
+    with mock.patch.dict(os.environ, {"LABS_SEED": str(seed)}):
+        # (No canary: the model solution is a student of this very run, and its full marks are the first test.)
+        results = {r.student: r for r in grading.grade(lab, course, jobs=JOBS, canary=False)}
+    grading.export_grades(course)
+    return results
+
+
+@pytest.fixture(scope="module", params=[pytest.param(lab, marks=pytest.mark.xdist_group(f"pipeline-{lab}")) for lab in LABS])
+def graded(request, tmp_path_factory) -> Graded:
+    lab = request.param
+    course = _scratch_course(lab, tmp_path_factory.mktemp(f"course-{lab}"))
     submissions.write_submission(lab, "solution", course, "solution")
     submissions.write_submission(lab, "blank", course, "blank")
-    submissions.write_submission(lab, "faulty", course, "faulty", catalogue)
     notebooks = sorted(p.name for p in (course / "release" / lab).glob("*.ipynb"))
     broken = submissions.write_submission(lab, "broken", course, "solution")
     (broken / notebooks[0]).write_text('{"cells": [ not json')
@@ -61,29 +92,30 @@ def graded(request, tmp_path_factory):
         (broken / notebooks[-1]).unlink()
     else:  # one notebook (a test): it cannot be both unreadable and missing, so another student hands in nothing
         (submissions.write_submission(lab, "absent", course, "solution") / notebooks[0]).unlink()
-    results = {r.student: r for r in grading.grade(lab, course, jobs=JOBS)}
-    grading.export_grades(course)
-    return lab, course, results, notebooks
+    seed = fresh_seed()
+    results = _grade_at(seed, lab, course)
+
+    faulty_course = _scratch_course(lab, tmp_path_factory.mktemp(f"course-{lab}-faulty"))
+    submissions.write_submission(lab, "faulty", faulty_course, "faulty", faults.load(lab, ROOT))
+    results |= _grade_at(0, lab, faulty_course)
+    return Graded(lab, course, faulty_course, seed, results, notebooks)
 
 
 def test_model_solution_earns_every_autograded_point(graded):
-    lab, _, results, _ = graded
-    solution = results["solution"]
-    assert solution.max_autograded == _autograded_points(lab) > 0
-    assert solution.autograded == solution.max_autograded, grading.format_report([solution])
-    assert solution.flags == []
+    solution = graded.results["solution"]
+    assert solution.max_autograded == _autograded_points(graded.lab) > 0
+    assert solution.autograded == solution.max_autograded, f"{graded.reproduce()}\n{grading.format_report([solution])}"
+    assert solution.flags == [], graded.reproduce()
 
 
 def test_untouched_release_earns_zero(graded):
-    _, _, results, _ = graded
-    blank = results["blank"]
+    blank = graded.results["blank"]
     assert blank.max_autograded > 0
     assert blank.autograded == 0, grading.format_report([blank])
 
 
 def test_catalogued_wrong_answers_lose_points(graded):
-    lab, _, results, _ = graded
-    faulty = results["faulty"]
+    lab, faulty = graded.lab, graded.results["faulty"]
     # The demo's wrong submission holds the first fault of every answer: each named test is lost.
     must_fail = {test for f in submissions.first_fault_per_answer(faults.load(lab, ROOT)) for test in f.fails}
     test_points = {
@@ -95,7 +127,7 @@ def test_catalogued_wrong_answers_lose_points(graded):
 
 
 def test_broken_submissions_are_reported_and_graded_as_far_as_possible(graded):
-    lab, course, results, notebooks = graded
+    lab, course, results, notebooks = graded.lab, graded.course, graded.results, graded.notebooks
     per_notebook = {
         path.name: sum(cells.points(c) for c in execute.read(path).cells if cells.is_test(c))
         for path in lab_notebooks(lab, ROOT)
@@ -109,36 +141,38 @@ def test_broken_submissions_are_reported_and_graded_as_far_as_possible(graded):
     if len(notebooks) == 1:
         assert broken.autograded == missing.autograded == 0
     else:  # the notebooks in between are graded as usual
-        assert broken.autograded == full - per_notebook[notebooks[0]] - per_notebook[notebooks[-1]]
+        assert broken.autograded == full - per_notebook[notebooks[0]] - per_notebook[notebooks[-1]], graded.reproduce()
         assert broken.autograded > 0 or len(notebooks) == 2
     # The student's own files are kept as submitted.
     assert (course / "submitted" / "broken" / lab / notebooks[0]).read_text() == '{"cells": [ not json'
 
 
 def test_feedback_and_grades_csv(graded):
-    lab, course, results, notebooks = graded
-    for student in ("solution", "blank", "faulty"):
-        for name in notebooks:
-            html = course / "feedback" / student / lab / name.replace(".ipynb", ".html")
-            assert html.is_file() and html.stat().st_size > 1000, f"no feedback at {html}"
-    with open(course / "grades.csv", newline="") as handle:
-        rows = {row["student_id"]: row for row in csv.DictReader(handle) if row["assignment"] == lab}
+    lab = graded.lab
+    rows = {}
+    for course, students in ((graded.course, ("solution", "blank")), (graded.faulty_course, ("faulty",))):
+        for student in students:
+            for name in graded.notebooks:
+                html = course / "feedback" / student / lab / name.replace(".ipynb", ".html")
+                assert html.is_file() and html.stat().st_size > 1000, f"no feedback at {html}"
+        with open(course / "grades.csv", newline="") as handle:
+            rows |= {row["student_id"]: row for row in csv.DictReader(handle) if row["assignment"] == lab}
     # Every student has a row, also one with nothing gradable (a one-notebook test handed in unreadable, or not at all):
     # the grader puts them in the gradebook, so the export gives them 0.
-    assert set(rows) == set(results)
-    for student, result in results.items():
+    assert set(rows) == set(graded.results)
+    for student, result in graded.results.items():
         assert float(rows[student]["score"]) == pytest.approx(result.score)
 
 
 def test_grade_command_reports_each_student(graded, tmp_path):
-    lab, course, _, notebooks = graded
+    lab, course, notebooks = graded.lab, graded.course, graded.notebooks
     copy = tmp_path / "course"
     shutil.copytree(course, copy)
-    for student in ("solution", "faulty", "broken", "absent"):  # graded already: only the (cheap) release is graded again
+    for student in ("solution", "broken", "absent"):  # graded already: only the (cheap) release is graded again
         shutil.rmtree(copy / "submitted" / student, ignore_errors=True)
     (copy / "submitted" / "blank" / lab / notebooks[-1]).unlink()
     done = subprocess.run(
-        [sys.executable, "-m", "labs", "--root", str(copy), "grade", lab, "--jobs", str(JOBS)],
+        [sys.executable, "-m", "labs", "--root", str(copy), "grade", lab, "--jobs", str(JOBS), "--no-canary"],
         capture_output=True, text=True, timeout=600,
     )
     assert done.returncode == 0, done.stderr[-2000:]
@@ -160,11 +194,11 @@ def _cell_seconds(cell) -> float | None:
 
 def test_cell_times_of_the_solution_graded_under_full_load(graded, record_timing):
     """How long each graded cell ran with JOBS kernels at once: the timing table sets the slowest against the limit."""
-    lab, course, _, notebooks = graded
-    for name in notebooks:
+    lab, course = graded.lab, graded.course
+    for name in graded.notebooks:
         nb = execute.read(course / "autograded" / "solution" / lab / name)
         code_cells = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
         seconds = [s for c in code_cells if (s := _cell_seconds(c)) is not None]
         assert len(seconds) == len(code_cells), f"{len(code_cells) - len(seconds)} cells of the graded {name} have no timing"
         record_timing(table="notebook", notebook=f"{lab}/{name}", kind=timings.GRADED_UNDER_LOAD,
-                      seconds=sum(seconds), slowest_cell=max(seconds))
+                      seconds=sum(seconds), slowest_cell=max(seconds), seed=graded.seed)

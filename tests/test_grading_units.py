@@ -265,7 +265,7 @@ def fake_run(course, monkeypatch):
 def test_a_timeout_is_graded_again_alone_at_the_end(fake_run):
     fake_run["outcomes"]["bob"] = [(["timeout"], "1_tiny.ipynb cell 5: a cell ran past the time limit"), ([], "")]
     progress = []
-    results = grading.grade_all([LAB], fake_run["course"], jobs=1, sandboxed=False, progress=progress.append)
+    results = grading.grade_all([LAB], fake_run["course"], jobs=1, sandboxed=False, progress=progress.append, canary=False)
     assert fake_run["calls"] == ["ada", "bob", "honest", "bob"]
     bob = next(r for r in results if r.student == "bob")
     assert bob.flags == [] and bob.messages == [
@@ -278,7 +278,7 @@ def test_a_timeout_is_graded_again_alone_at_the_end(fake_run):
 def test_a_second_failure_stands_and_nothing_else_is_retried(fake_run):
     fake_run["outcomes"]["bob"] = [(["timeout"], "first"), (["timeout"], "second")]
     fake_run["outcomes"]["ada"] = [(["invalid", "missing", "tamper", "link", "crash"], "")]
-    results = grading.grade_all([LAB], fake_run["course"], jobs=1, sandboxed=False)
+    results = grading.grade_all([LAB], fake_run["course"], jobs=1, sandboxed=False, canary=False)
     assert fake_run["calls"] == ["ada", "bob", "honest", "bob"]
     bob = next(r for r in results if r.student == "bob")
     assert bob.flags == ["timeout"] and bob.messages[0].startswith("retried alone after first;")
@@ -405,3 +405,67 @@ def test_every_flag_the_code_sets_is_in_the_enum():
         assert not bare, f"{module}: a flag set as a bare string: {bare}"
         for name in re.findall(r"Flag\.([A-Z_]+)", text):
             assert name in grading_flags.Flag.__members__, f"{module}: Flag.{name}"
+
+
+def test_sandbox_limits_are_read_from_the_course_configuration(course, monkeypatch):
+    from labs import sandbox
+
+    # The committed configuration states the defaults, so that an instructor sees what there is to change.
+    assert sandbox.Limits.from_config(grading.course.load_config(ROOT)) == sandbox.Limits()
+    with open(course / CONFIG_FILE, "a") as config:
+        config.write("\nc.Sandbox.memory_bytes = 2 * 1024**3\nc.Sandbox.cpu_seconds = 90\n")
+    monkeypatch.setattr(grading, "_worker_sandbox", None)
+    monkeypatch.setenv(sandbox.SETTINGS_VARIABLE, "")  # (restored afterwards)
+    grading._sandbox_configuration(course)
+    # What the sandbox launcher reads in the kernel's environment, and the command it builds from it:
+    settings = sandbox.Settings.from_env(os.environ[sandbox.SETTINGS_VARIABLE])
+    assert settings.limits.memory_bytes == 2 * 1024**3 and settings.limits.cpu_seconds == 90
+    assert settings.limits.open_files == sandbox.Limits().open_files  # what the course does not set keeps its default
+    command = sandbox.bwrap_command(settings, str(course), str(course / "c.json"), ["true"])
+    assert f"--as={2 * 1024**3}" in command and "--cpu=90" in command
+
+
+@pytest.mark.parametrize(("line", "named"), [
+    ("c.Sandbox.memory = 10**9", "c.Sandbox.memory, which is not a sandbox limit"),
+    ("c.Sandbox.cpu_seconds = '300'", "c.Sandbox.cpu_seconds = '300': a limit is a positive whole number"),
+    ("c.Sandbox.processes = 0", "c.Sandbox.processes = 0: a limit is a positive whole number"),
+    ("c.Sandbox.open_files = 1.5", "c.Sandbox.open_files = 1.5: a limit is a positive whole number"),
+])
+def test_a_wrong_sandbox_limit_stops_grading_before_anything_is_written(course, monkeypatch, capsys, line, named):
+    from labs import cli
+
+    with open(course / CONFIG_FILE, "a") as config:
+        config.write(f"\n{line}\n")
+    monkeypatch.setattr(grading, "ensure_released", lambda lab, root: None)  # (a bare course has no gradebook)
+    assert cli.main(["--root", str(course), "grade", LAB]) == 1
+    assert named in capsys.readouterr().err
+    assert not (course / grading.STAGING).exists() and not (course / "autograded").exists()
+
+
+def test_the_canary_graded_on_a_worker_must_earn_every_autograded_point():
+    from labs import canary
+
+    definition = {"notebooks": [{"name": "1_tiny", "grade_cells": [
+        {"name": "lab99-double-tests", "max_score": 1.0, "cell_type": "code"},
+        {"name": "lab99-essay", "max_score": 3.0, "cell_type": "markdown"},  # graded by hand: not the canary's
+        {"name": "lab99-square-tests", "max_score": 2.0, "cell_type": "code"}]}]}
+
+    def outcome(double, square, flags=()):
+        rows = {"notebooks": {"1_tiny": {"grades": {"lab99-double-tests": [double, False], "lab99-essay": [None, True],
+                                                    "lab99-square-tests": [square, False]}}}}
+        return {"rows": rows, "result": {"flags": list(flags), "messages": []}}
+
+    canary.check_cluster_outcome(LAB, definition, outcome(1.0, 2.0), "tcp://w1", {})  # full marks: grading goes on
+    graded = {"1_tiny.ipynb": nbformat.writes(nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import labs", outputs=[new_output("error", ename="ModuleNotFoundError",
+                                                                     evalue="No module named 'labs'", traceback=[])])])).encode()}
+    with pytest.raises(canary.CanaryFailed) as refused:
+        canary.check_cluster_outcome(LAB, definition, outcome(1.0, 0.0), "tcp://w1", graded)
+    why = str(refused.value)
+    assert "on the worker tcp://w1" in why and "earned 1/3 autograded points" in why
+    assert "lost 1_tiny.ipynb: lab99-square-tests" in why and "double-tests" not in why
+    assert "1_tiny.ipynb cell 0 raised ModuleNotFoundError: No module named 'labs'" in why
+    with pytest.raises(canary.CanaryFailed, match=r"earned 3/3 autograded points \[timeout\]"):  # full marks, but flagged
+        canary.check_cluster_outcome(LAB, definition, outcome(1.0, 2.0, ["timeout"]), "tcp://w1", {})
+    with pytest.raises(canary.CanaryFailed, match="earned 0/3"):  # nothing graded at all
+        canary.check_cluster_outcome(LAB, definition, {"rows": None, "result": {"flags": ["crash"]}}, "tcp://w1", {})

@@ -18,7 +18,8 @@ ROWS = [
     _test("lab02", "seed 0 + faults", 300.0), _test("lab02", "another seed", 30.0),
     _test(None, "adversarial grading", 120.0), _test(None, "quick checks", 10.0), _test("test1", "nbgrader pipeline", 40.0),
     {"table": "notebook", "notebook": "lab01/1_a.ipynb", "kind": timings.GRADED_UNDER_LOAD, "seconds": 20.0, "slowest_cell": 12.0},
-    {"table": "notebook", "notebook": "lab02/1_b.ipynb", "kind": timings.GRADED_UNDER_LOAD, "seconds": 30.0, "slowest_cell": 24.0},
+    {"table": "notebook", "notebook": "lab02/1_b.ipynb", "kind": timings.GRADED_UNDER_LOAD, "seconds": 30.0, "slowest_cell": 24.0,
+     "seed": 123456},
     {"table": "notebook", "notebook": "lab02/1_b.ipynb", "kind": "solution + faults, seed 0", "seconds": 9.0, "cpu": 8.0,
      "reference": 6.4, "slowest_cell": 2.5, "score": 3, "max_score": 3},
 ]
@@ -42,6 +43,9 @@ def test_margin_against_the_grading_cell_limit():
     assert "the slowest cell graded under full load took 24.0 s (lab02/1_b.ipynb), a margin of 2.5x" in text
     assert "per lab: lab01 12.0 s, lab02 24.0 s." in text
     assert "| lab02/1_b.ipynb | solution + faults, seed 0 | 1 | 9.0 | 8.0 | 6.4 | 2.5 | 3/3 |" in text
+    # The pipeline's fresh seed is shown beside its run (a run whose kind names its seed is not named twice).
+    assert f"| lab02/1_b.ipynb | {timings.GRADED_UNDER_LOAD}, seed 123456 | 1 | 30.0 |" in text
+    assert f"| lab01/1_a.ipynb | {timings.GRADED_UNDER_LOAD} | 1 | 20.0 |" in text
 
 
 def test_slowness_is_measured_against_the_reference_machine():

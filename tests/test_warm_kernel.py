@@ -84,8 +84,10 @@ def test_the_warm_process_forks_preloaded_kernels_and_kills_orphans(tmp_path):
         client.load_connection_file()
         client.start_channels(hb=False)  # (a heartbeat missed on a busy machine would read as a dead kernel)
         try:
-            client.kernel_info()
-            assert client.get_shell_msg(timeout=120)["msg_type"] == "kernel_info_reply"
+            # jupyter_client's own wait: kernel_info until IOPub answers too. (A reply on the shell channel alone does
+            # not mean the IOPub subscription is up; on a busy machine the execution's output was published before
+            # it was, and execute_interactive waited for output that had gone.)
+            client.wait_for_ready(timeout=120)
             printed = []
             reply = client.execute_interactive("import sys\nprint('torch' in sys.modules)", timeout=120,
                                                output_hook=lambda m: printed.append(m["content"].get("text", "")))
