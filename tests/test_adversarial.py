@@ -195,7 +195,7 @@ def graded(tmp_path_factory):
     submitted_before = _digest(course / "submitted")
     start = time.perf_counter()
     try:
-        results = {r.student: r for r in grading.grade(LAB, course, jobs=2)}
+        results = {r.student: r for r in grading.grade(LAB, course, jobs=2, canary=False)}
     finally:
         listener.close()
     seconds = time.perf_counter() - start
@@ -302,9 +302,16 @@ def test_a_link_inside_a_submission_is_left_out(graded):
 def test_only_infrastructure_failures_are_retried(graded):
     results = graded["results"]
     assert results["ignores-interrupt"].messages[0].startswith("retried alone after"), results["ignores-interrupt"].messages
-    # The student's own failures are not: a kernel the student's code killed, and everything refused in staging.
-    for student in ("exits-kernel", "invalid-json", "missing-notebook", "links-to-source", "fifo-notebook", "=1+1"):
+    # The student's own failures are not: everything refused in staging (no kernel ever ran) ...
+    for student in ("invalid-json", "missing-notebook", "links-to-source", "fifo-notebook", "=1+1"):
         assert not any(m.startswith("retried alone") for m in results[student].messages), results[student].messages
+    # ... and a kernel the student's code killed. (After that death each notebook is graded again on its own, in a new
+    # kernel; on a loaded machine that kernel can fail to start in time, which is the machine's fault and is retried, as
+    # a CI run saw. The reason must then be the start, and the verdict that stands the student's own exit.)
+    exited = results["exits-kernel"].messages
+    retried = [m for m in exited if m.startswith("retried alone")]
+    assert all("the kernel did not start" in m or "died at start-up" in m for m in retried), exited
+    assert any("the kernel died (it exited" in m for m in exited), exited
 
 
 def test_a_link_planted_by_the_kernel_does_not_reach_the_feedback(graded):

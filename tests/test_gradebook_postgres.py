@@ -113,7 +113,7 @@ def _course(directory: Path, extra_config: str = "") -> Path:
 
 def _graded(course_dir: Path) -> dict:
     """The course graded with two jobs: the report's numbers, every cell's grade and comment, and grades.csv."""
-    results = grading.grade(LAB, course_dir, jobs=2)
+    results = grading.grade(LAB, course_dir, jobs=2, canary=False)  # (the canary is tested in test_grading_features)
     with course.gradebook(course_dir) as gb:
         cells = {(s.student.id, nb.name, g.cell.name): (g.auto_score, g.needs_manual_grade, nb.late_submission_penalty)
                  for s in gb.assignment_submissions(LAB) for nb in s.notebooks for g in nb.grades}
@@ -153,7 +153,7 @@ def test_a_database_that_is_down_stops_grading_before_anything_is_written(tmp_pa
     with open(course_dir / course.CONFIG_FILE, "a") as config:
         config.write(f"c.CourseDirectory.db_url = 'postgresql://{SUPERUSER}@/gradebook?host={nowhere}'\n")
     before = sorted(str(p.relative_to(course_dir)) for p in course_dir.rglob("*"))
-    done = subprocess.run([sys.executable, "-m", "labs", "--root", str(course_dir), "grade", LAB, "--jobs", "2"],
+    done = subprocess.run([sys.executable, "-m", "labs", "--root", str(course_dir), "grade", LAB, "--jobs", "2", "--no-canary"],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 1, done.stdout + done.stderr
     errors = [line for line in done.stderr.splitlines() if line.strip()]

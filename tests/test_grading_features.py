@@ -107,7 +107,7 @@ def test_parallel_grading_gives_the_sequential_grades(course, graded, tmp_path):
         path = twin / stage
         shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
     parallel = {s: (r.autograded, r.score, r.late_penalty, tuple(r.flags)) for s, r in graded.items()}
-    sequential = {r.student: (r.autograded, r.score, r.late_penalty, tuple(r.flags)) for r in grading.grade(LAB, twin, jobs=1)}
+    sequential = {r.student: (r.autograded, r.score, r.late_penalty, tuple(r.flags)) for r in grading.grade(LAB, twin, jobs=1, canary=False)}
     assert parallel == sequential
 
 
@@ -122,7 +122,7 @@ def test_grading_refuses_to_run_unsandboxed(course, tmp_path):
     refused = _labs_cli("--root", str(course), "grade", LAB, env=env)
     assert refused.returncode == 1
     assert "refusing to run student code unsandboxed" in refused.stderr and "--unsafe-no-sandbox" in refused.stderr
-    allowed = _labs_cli("--root", str(course), "grade", LAB, "--unsafe-no-sandbox", "--jobs", "2", env=env)
+    allowed = _labs_cli("--root", str(course), "grade", LAB, "--unsafe-no-sandbox", "--jobs", "2", "--no-canary", env=env)
     assert allowed.returncode == 0, allowed.stderr[-2000:]
     assert "WITHOUT a sandbox" in allowed.stderr
     assert re.search(r"^on-time\s+lab99\s+2\.0/2\.0", allowed.stdout, re.MULTILINE), allowed.stdout
@@ -132,10 +132,10 @@ def test_grading_refuses_to_run_unsandboxed(course, tmp_path):
 def test_a_broken_resubmission_replaces_the_earlier_grade(tmp_path):
     course = make_course(tmp_path)
     target = submit(course, "resubmits")
-    first = grading.grade(LAB, course, jobs=1)[0]
+    first = grading.grade(LAB, course, jobs=1, canary=False)[0]
     assert first.autograded == 2
     (target / NOTEBOOK).write_text("{ broken")
-    second = grading.grade(LAB, course, jobs=1)[0]
+    second = grading.grade(LAB, course, jobs=1, canary=False)[0]
     assert second.autograded == 0 and "invalid" in second.flags
     with open(grading.export_grades(course), newline="") as handle:
         row = next(r for r in csv.DictReader(handle) if r["student_id"] == "resubmits")

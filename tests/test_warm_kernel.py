@@ -178,7 +178,7 @@ def test_warm_kernels_grade_as_cold_kernels_do_and_leave_nothing_behind(tmp_path
                 shutil.copy(target / name, target / "2_tiny.ipynb")
         monkeypatch.setenv(WARM_VARIABLE, mode)
         monkeypatch.setattr(grading, "_worker_sandbox", None)  # a fresh worker's settings, read from the variable
-        results = grading.grade(LAB, course, jobs=1)
+        results = grading.grade(LAB, course, jobs=1, canary=False)
         grades[mode] = {r.student: (r.autograded, r.max_autograded, tuple(r.flags)) for r in results}
         for student in ("right", "wrong"):
             parents = _parents(course, student)
@@ -222,7 +222,7 @@ def test_a_killed_grader_leaves_no_kernel_behind(tmp_path):
     target = submit(course, "slow", double=GOOD_DOUBLE + "import time\ntime.sleep(60)\n")
     shutil.copy(target / NOTEBOOK, target / "2_tiny.ipynb")
     grader = subprocess.Popen([sys.executable, "-c", "import sys; from pathlib import Path; from labs import grading; "
-                               "grading.grade('lab99', Path(sys.argv[1]), jobs=1)", str(course)],
+                               "grading.grade('lab99', Path(sys.argv[1]), jobs=1, canary=False)", str(course)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_until(lambda: len([p for p in _processes_of(course) if _alive(p)]) >= 3, 180,
