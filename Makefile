@@ -77,11 +77,11 @@ seeds: setup
 
 # Grading throughput: plain nbgrader against the sandboxed, parallel pipeline.
 benchmark: setup
-	$(BIN)/python -m labs.benchmark --lab lab01 --notebooks 1_tensors.ipynb --students 20
+	$(BIN)/python -m labs.qa.benchmark --lab lab01 --notebooks 1_tensors.ipynb --students 20
 
 # Grading on a Dask cluster: --jobs 2 against a scheduler and 2 local workers, and the cost model.
 benchmark-cluster: setup
-	$(BIN)/python -m labs.benchmark_cluster --lab tiny --students 40 --workers 2
+	$(BIN)/python -m labs.qa.benchmark_cluster --lab tiny --students 40 --workers 2
 
 release: setup
 	$(BIN)/python -m labs release

@@ -3,7 +3,7 @@
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import GetGrades
 
-from labs.feedback import HideHiddenTests
+from labs.grading.feedback import HideHiddenTests
 
 c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this file)
 
@@ -27,7 +27,7 @@ c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
 c.Execute.execute_retries = 0
 c.Execute.allow_errors = True
-# What one grading kernel may use (see labs/sandbox.py; these are the defaults): address space, CPU seconds,
+# What one grading kernel may use (see labs/grading/sandbox.py; these are the defaults): address space, CPU seconds,
 # processes and threads of the sandbox user, size of one written file, open files.
 c.Sandbox.memory_bytes = 6 * 1024**3
 c.Sandbox.cpu_seconds = 300
@@ -42,10 +42,10 @@ c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
 
 # Feedback shows which tests failed and their messages, never the hidden tests' code or tracebacks.
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
-c.GenerateFeedback.exporter_class = "labs.feedback.FeedbackHTMLExporter"  # the same page, rendered in half the time
+c.GenerateFeedback.exporter_class = "labs.grading.feedback.FeedbackHTMLExporter"  # the same page, rendered in half the time
 
 # Late work: 10 % of the score per started day after the lab's due date, nothing after 5 days.
 # Due dates: `python -m labs deadline LAB "2026-12-04 16:00"`.
-c.AssignLatePenalties.plugin_class = "labs.late.DailyPenalty"
+c.AssignLatePenalties.plugin_class = "labs.grading.late.DailyPenalty"
 c.DailyPenalty.percent_per_day = 10.0
 c.DailyPenalty.zero_after_days = 5.0

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from labs import paths
+from labs.course import paths
 
 
 def _labs(requested: list[str], root: Path) -> list[str]:
@@ -19,7 +19,7 @@ def _labs(requested: list[str], root: Path) -> list[str]:
 
 
 def cmd_check(args, root: Path) -> int:
-    from labs.contract import check_lab
+    from labs.course.contract import check_lab
 
     failed = 0
     for lab in _labs(args.labs, root):
@@ -32,7 +32,7 @@ def cmd_check(args, root: Path) -> int:
 
 
 def cmd_release(args, root: Path) -> int:
-    from labs import release
+    from labs.course import release
 
     status = 0
     for lab in _labs(args.labs, root):
@@ -50,15 +50,15 @@ def cmd_release(args, root: Path) -> int:
 
 
 def cmd_grade(args, root: Path) -> int:
-    from labs import grading
-    from labs.grading_flags import Flag
+    from labs.grading import pipeline as grading
+    from labs.grading.flags import Flag
 
     (lab,) = _labs([args.lab], root)
     start = time.perf_counter()
     if args.unsafe_no_sandbox:
         print("warning: grading WITHOUT a sandbox: student code runs with your rights", file=sys.stderr)
     if args.cluster:
-        from labs import grading_cluster
+        from labs.grading import cluster as grading_cluster
 
         def progress(line: str) -> None:
             print(line, file=sys.stderr, flush=True)
@@ -84,7 +84,7 @@ def cmd_grade(args, root: Path) -> int:
 def cmd_deadline(args, root: Path) -> int:
     from datetime import datetime, timezone
 
-    from labs import grading
+    from labs.grading import pipeline as grading
 
     (lab,) = _labs([args.lab], root)
     try:
@@ -99,7 +99,7 @@ def cmd_deadline(args, root: Path) -> int:
 
 
 def cmd_schedule(args, root: Path) -> int:
-    from labs import schedule
+    from labs.course import schedule
 
     plan = schedule.load(root)
     if args.check:
@@ -115,7 +115,7 @@ def cmd_schedule(args, root: Path) -> int:
 
 
 def cmd_marks(args, root: Path) -> int:
-    from labs import marks, schedule
+    from labs.course import marks, schedule
 
     plan = schedule.load(root)
     results, notes = marks.compute(plan, root, args.project)
@@ -129,7 +129,7 @@ def cmd_marks(args, root: Path) -> int:
 
 
 def cmd_demo(args, root: Path) -> int:
-    from labs import demo
+    from labs.qa import demo
 
     start = time.perf_counter()
     table, _ = demo.run(root, args.jobs, _labs(args.labs, root))
@@ -164,7 +164,7 @@ def cmd_data(args, root: Path) -> int:
 
 
 def cmd_start(args, root: Path) -> int:
-    from labs import start
+    from labs.course import start
 
     (lab,) = _labs([args.lab], root)
     try:
@@ -191,7 +191,7 @@ def cmd_hub(args, root: Path) -> int:
     if args.action == "grade":
         if not args.labs or len(args.labs) != 1:
             raise SystemExit("error: `python -m labs hub grade LAB` grades one lab")
-        from labs import grading
+        from labs.grading import pipeline as grading
 
         hub.check_host()
         results = hub.grade(settings, settings.labs[0], args.jobs)
@@ -229,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "(N local worker processes); --jobs is then ignored")
     p.add_argument("--no-canary", action="store_true",
                    help="do not grade the lab's model solution first (the canary, which refuses to grade a class that "
-                        "it would fail: see labs/canary.py)")
+                        "it would fail: see labs/grading/canary.py)")
     p.set_defaults(func=cmd_grade)
 
     p = sub.add_parser("deadline", help="set a lab's due date (late penalties count from it)")
@@ -276,13 +276,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from labs.canary import CanaryFailed
     from labs.course import NbgraderFailed
+    from labs.course.marks import MarksError
+    from labs.course.schedule import ScheduleError
     from labs.data import DataError
+    from labs.grading.canary import CanaryFailed
+    from labs.grading.sandbox import SandboxConfigError, SandboxUnavailable
     from labs.hub import HubError
-    from labs.marks import MarksError
-    from labs.sandbox import SandboxConfigError, SandboxUnavailable
-    from labs.schedule import ScheduleError
 
     try:
         root = args.root.resolve() if args.root else paths.course_root()

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from labs import timings
 from labs.course import execution_settings
-from labs.paths import LAB_NAME, lab_names
+from labs.course.paths import LAB_NAME, lab_names
+from tests import timings
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build"

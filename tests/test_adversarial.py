@@ -1,4 +1,4 @@
-"""Untrusted submissions, graded in one run beside an honest one through ``labs.grading.grade``.
+"""Untrusted submissions, graded in one run beside an honest one through ``labs.grading.pipeline.grade``.
 
 Every attack is bounded: it stops by itself within seconds even if the sandbox failed, so a broken
 sandbox cannot harm the machine running the tests. For each: the attack achieves nothing, the honest
@@ -20,9 +20,18 @@ import nbformat
 import pytest
 from nbformat.v4 import new_markdown_cell
 
-from labs import grading, sandbox
 from labs.course import CONFIG_FILE
-from tests.tinylab import CELL_TIMEOUT, GOOD_DOUBLE, GOOD_SQUARE, LAB, NOTEBOOK, WRONG_SQUARE, make_course
+from labs.grading import pipeline as grading
+from labs.grading import sandbox
+from tests.tinylab import (
+    CELL_TIMEOUT,
+    GOOD_DOUBLE,
+    GOOD_SQUARE,
+    LAB,
+    NOTEBOOK,
+    WRONG_SQUARE,
+    make_course,
+)
 
 # One graded run shared by every test here: they all go to one xdist worker.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("adversarial")]

@@ -25,7 +25,9 @@ from pathlib import Path
 
 import pytest
 
-from labs import course, grading, grading_cluster
+from labs import course
+from labs.grading import cluster as grading_cluster
+from labs.grading import pipeline as grading
 from tests.tinylab import LAB, hand_in_four, make_course
 
 pytestmark = pytest.mark.xdist_group("cluster")

@@ -8,9 +8,9 @@ import re
 import nbformat
 import pytest
 
-from labs import cells
-from labs.contract import check_lab, check_notebook
-from labs.paths import LAB_NAME, is_test, lab_notebooks
+from labs.course import cells
+from labs.course.contract import check_lab, check_notebook
+from labs.course.paths import LAB_NAME, is_test, lab_notebooks
 from tests.conftest import LABS, ROOT
 
 
@@ -130,7 +130,7 @@ def test_tests_are_assignments_with_their_own_names():
 
 
 def test_a_test_needs_no_handout_and_no_written_answer(good_notebook, tmp_path):
-    """A timed test is autograded entirely and its title cell is its handout (see labs.contract)."""
+    """A timed test is autograded entirely and its title cell is its handout (see labs.course.contract)."""
     course = tmp_path / "course"
     test_dir = course / "source" / "test9"
     test_dir.mkdir(parents=True)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from labs import cells, execute, faults
-from labs.faults import CatalogueError, Fault
-from labs.paths import lab_notebooks
+from labs.course import cells
+from labs.course.paths import lab_notebooks
+from labs.qa import execute, faults
+from labs.qa.faults import CatalogueError, Fault
 from tests.conftest import LABS, ROOT
 
 MIN_FAULTS_PER_ANSWER = 3

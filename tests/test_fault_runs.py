@@ -13,9 +13,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from labs import execute, fault_runs, faults
 from labs.course import CONFIG_FILE
-from labs.faults import Fault
+from labs.qa import execute, fault_runs, faults
+from labs.qa.faults import Fault
 from tests.conftest import ROOT
 from tests.tinylab import meta
 
@@ -148,7 +148,7 @@ def _branch_in_a_shell(tmp_path: Path, cells: list[str], cell_timeout: float, ki
     branch = {"cells": [{"index": i, "source": s} for i, s in enumerate(cells)], "result": str(result)}
     script = textwrap.dedent(f"""
         from IPython.core.interactiveshell import InteractiveShell
-        from labs import kernel_fork
+        from labs.qa import kernel_fork
         InteractiveShell.instance()
         kernel_fork.run_branch({json.dumps(branch)}, {cell_timeout}, {kill_grace})
     """)

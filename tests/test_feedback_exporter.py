@@ -10,7 +10,7 @@ from bs4 import BeautifulSoup
 from nbconvert.exporters import HTMLExporter
 
 from labs import course
-from labs.feedback import MISSING_ALT, FeedbackHTMLExporter
+from labs.grading.feedback import MISSING_ALT, FeedbackHTMLExporter
 
 ROOT = Path(__file__).resolve().parents[1]
 PIXEL = base64.b64encode(bytes.fromhex(
@@ -53,4 +53,4 @@ def test_the_page_is_nbconvert_s_with_every_image_described():
 
 def test_the_course_s_feedback_uses_it():
     config = course.load_config(ROOT)
-    assert config.GenerateFeedback.exporter_class == "labs.feedback.FeedbackHTMLExporter"
+    assert config.GenerateFeedback.exporter_class == "labs.grading.feedback.FeedbackHTMLExporter"

@@ -22,7 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from labs import course, grading, grading_cluster, release
+from labs import course
+from labs.course import release
+from labs.grading import cluster as grading_cluster
+from labs.grading import pipeline as grading
 from tests.tinylab import LAB, NOTEBOOK, hand_in_four, make_course, submit
 
 START_TIMEOUT = 120  # seconds for initdb, or for the server to accept connections, on a loaded 2-core machine

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from labs import grading
-from labs.late import penalty
+from labs.grading import pipeline as grading
+from labs.grading.late import penalty
 from tests.tinylab import LAB, NOTEBOOK, WRONG_SQUARE, make_course, submit
 
 # The tests share one course graded once (one xdist worker); only the parallel-vs-sequential check grades again.
@@ -150,7 +150,7 @@ def test_several_labs_are_graded_in_one_pool(tmp_path):
     source = (course / "source" / LAB / NOTEBOOK).read_text().replace(f"{LAB}-", f"{other}-")
     (course / "source" / other).mkdir()
     (course / "source" / other / NOTEBOOK).write_text(source)
-    from labs import release
+    from labs.course import release
     release.generate(other, course)
     submit(course, "ada")
     submit(course, "bob", square=WRONG_SQUARE)
@@ -168,7 +168,7 @@ def test_several_labs_are_graded_in_one_pool(tmp_path):
 
 
 def test_every_hidden_block_of_a_test_cell_is_hidden_in_feedback():
-    from labs.feedback import HIDDEN_NOTE, hide_hidden_block
+    from labs.grading.feedback import HIDDEN_NOTE, hide_hidden_block
 
     source = ("_saved = f\n### BEGIN HIDDEN TESTS\ndef f(x):  # the reference\n    return 2 * x\n### END HIDDEN TESTS\n"
               "assert g(1) == 2\n### BEGIN HIDDEN TESTS\nassert g(5) == 10\n### END HIDDEN TESTS\nf = _saved\n")
@@ -185,7 +185,8 @@ def test_the_canary_refuses_to_grade_a_class_that_grading_would_fail(tmp_path):
     the same way, and nothing is graded; with --no-canary the class is graded, and fails, as the canary said."""
     import nbformat
 
-    from labs import canary, release
+    from labs.course import release
+    from labs.grading import canary
 
     course = make_course(tmp_path)
     (course / "helpers").mkdir()

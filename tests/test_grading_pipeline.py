@@ -1,6 +1,6 @@
 """Each lab through the real nbgrader pipeline, as an instructor runs it.
 
-generate_assignment -> submitted/ -> ``labs.grading.grade`` (autograde in the sandbox, feedback) ->
+generate_assignment -> submitted/ -> ``labs.grading.pipeline.grade`` (autograde in the sandbox, feedback) ->
 grades.csv, in a scratch copy of the course per lab, graded once with as many jobs as cores: the
 model solution, the untouched release and a broken submission (one notebook unreadable, one missing, the rest
 right; a one-notebook test's missing notebook is another student's), all in the same run, **at a fresh seed**
@@ -26,9 +26,11 @@ from unittest import mock
 
 import pytest
 
-from labs import cells, execute, faults, grading, release, submissions, timings
-from labs.course import CONFIG_FILE, copy_lab, execution_settings
-from labs.paths import lab_notebooks
+from labs.course import CONFIG_FILE, cells, copy_lab, execution_settings, release
+from labs.course.paths import lab_notebooks
+from labs.grading import pipeline as grading
+from labs.qa import execute, faults, submissions
+from tests import timings
 from tests.conftest import LABS, ROOT, fresh_seed
 
 pytestmark = pytest.mark.slow

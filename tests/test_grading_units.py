@@ -15,8 +15,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_output
 
-from labs import feedback, grading
 from labs.course import CONFIG_FILE
+from labs.grading import feedback
+from labs.grading import pipeline as grading
 from tests.conftest import ROOT
 from tests.tinylab import LAB, NOTEBOOK, WRONG_SQUARE, meta, tiny_source
 
@@ -330,7 +331,7 @@ def test_a_linked_submission_folder_is_not_read_through_for_a_cluster_worker(cou
 
     from nbgrader.api import MissingEntry
 
-    from labs import grading_cluster
+    from labs.grading import cluster as grading_cluster
 
     class NoSubmissions:  # the course has no gradebook: no student has an extension
         def find_submission(self, lab, student):
@@ -386,10 +387,10 @@ def test_the_seal_runs_after_execution_in_every_sandboxed_autograde():
 
 
 def test_the_readme_s_flag_table_is_generated_from_the_enum():
-    from labs import grading_flags
+    from labs.grading import flags as grading_flags
 
     readme = (ROOT / "README.md").read_text()
-    assert grading_flags.with_table(readme) == readme, "README's flags table is stale: run python -m labs.grading_flags"
+    assert grading_flags.with_table(readme) == readme, "README's flags table is stale: run python -m labs.grading.flags"
     assert all(f"| `{flag}` | {flag.meaning} |" in readme for flag in grading_flags.Flag)
 
 
@@ -397,9 +398,9 @@ def test_every_flag_the_code_sets_is_in_the_enum():
     """No flag is set as a bare string (which the legend would not explain): every one is a member of Flag."""
     import re
 
-    from labs import grading_flags
+    from labs.grading import flags as grading_flags
 
-    for module in ("grading.py", "grading_cluster.py", "cli.py"):
+    for module in ("grading/pipeline.py", "grading/cluster.py", "cli.py"):
         text = (ROOT / "labs" / module).read_text()
         bare = re.findall(r"(?:flags\.append|_refuse\(result,|Failure\(|flags=\[)\s*\"", text)
         assert not bare, f"{module}: a flag set as a bare string: {bare}"
@@ -408,7 +409,7 @@ def test_every_flag_the_code_sets_is_in_the_enum():
 
 
 def test_sandbox_limits_are_read_from_the_course_configuration(course, monkeypatch):
-    from labs import sandbox
+    from labs.grading import sandbox
 
     # The committed configuration states the defaults, so that an instructor sees what there is to change.
     assert sandbox.Limits.from_config(grading.course.load_config(ROOT)) == sandbox.Limits()
@@ -443,7 +444,7 @@ def test_a_wrong_sandbox_limit_stops_grading_before_anything_is_written(course, 
 
 
 def test_the_canary_graded_on_a_worker_must_earn_every_autograded_point():
-    from labs import canary
+    from labs.grading import canary
 
     definition = {"notebooks": [{"name": "1_tiny", "grade_cells": [
         {"name": "lab99-double-tests", "max_score": 1.0, "cell_type": "code"},

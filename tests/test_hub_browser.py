@@ -141,7 +141,7 @@ def _labs_cli(*args, timeout=600):
 
 def _hidden_lines(lab: str) -> list[str]:
     """Lines of the lab's hidden-test blocks that appear nowhere in the student's release (none may reach a student)."""
-    from labs import cells
+    from labs.course import cells
 
     released = "\n".join(cell.source for path in sorted((ROOT / "release" / lab).glob("*.ipynb"))
                          for cell in nbformat.read(str(path), as_version=4).cells)

@@ -1,6 +1,6 @@
 """Every lab notebook, run as the model solution and with its catalogued faults.
 
-* seed 0, one kernel per notebook (:mod:`labs.fault_runs`): the model solution earns every autograded
+* seed 0, one kernel per notebook (:mod:`labs.qa.fault_runs`): the model solution earns every autograded
   point within its budget, and each catalogued wrong answer, run in a fork of that same kernel at the
   point where a student would have written it, loses the points of the test cells it names;
 * other seeds: ``make seeds N=20`` runs the solution under seeds 1..N (``LABS_SEED_SWEEP``; not part of
@@ -9,7 +9,7 @@
   runs once more only when a sweep asks for it.
 
 Budgets are in reference seconds: the kernel's CPU seconds divided by this machine's measured
-slowness (``labs.timings``), so a slower or busier machine fails no budget a faster one passes.
+slowness (``tests.timings``), so a slower or busier machine fails no budget a faster one passes.
 The tests of one notebook run on one xdist worker (``xdist_group``), which runs its kernel once.
 """
 
@@ -19,9 +19,10 @@ import os
 
 import pytest
 
-from labs import execute, fault_runs, faults, timings
 from labs.course import execution_settings
-from labs.paths import lab_notebooks
+from labs.course.paths import lab_notebooks
+from labs.qa import execute, fault_runs, faults
+from tests import timings
 from tests.conftest import LABS, ROOT
 
 pytestmark = pytest.mark.slow

@@ -6,8 +6,9 @@ import shutil
 
 import pytest
 
-from labs import cells, execute, release
-from labs.paths import lab_notebooks
+from labs.course import cells, release
+from labs.course.paths import lab_notebooks
+from labs.qa import execute
 from tests.conftest import LABS, ROOT
 
 

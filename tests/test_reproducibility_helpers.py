@@ -13,7 +13,6 @@ import torch
 from labs import mnist1d_experiments as mx
 from labs import run_statistics
 
-
 pytestmark = pytest.mark.usefixtures("one_blas_thread")  # as in the grading sandbox (tests/conftest.py)
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from labs import sandbox
-from labs.sandbox import Limits, Settings
+from labs.grading import sandbox
+from labs.grading.sandbox import Limits, Settings
 
 
 def _settings(tmp_path, uid):

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from labs import marks, schedule
+from labs.course import marks, schedule
 
 ROOT = Path(__file__).resolve().parents[1]
 # nbgrader's own bookkeeping warns about detached database objects when submissions are added; it is harmless
-# (labs.grading silences the same warning).
+# (labs.grading.pipeline silences the same warning).
 pytestmark = pytest.mark.filterwarnings("ignore:.*not in session.*")
 
 GOOD = """\
@@ -51,7 +51,7 @@ KNOWN = ["lab01", "lab02", "lab09", "test1"]
 def test_the_course_schedule_is_valid_and_covers_every_assignment():
     plan = schedule.load(ROOT)
     scheduled = [a for h in plan.hand_ins for a in h.assignments]
-    from labs.paths import lab_names
+    from labs.course.paths import lab_names
     assert sorted(scheduled) == lab_names(ROOT)  # every assignment in source/ has a due date, once
     assert plan.weights == {"labs": 40.0, "project": 40.0, "tests": 20.0}
     assert plan.assignments_in("labs")[:3] == ["lab01", "lab02", "lab03"]

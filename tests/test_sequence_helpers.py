@@ -9,7 +9,6 @@ import torch.nn.functional as F
 
 from labs import sequences
 
-
 pytestmark = pytest.mark.usefixtures("one_blas_thread")  # as in the grading sandbox (tests/conftest.py)
 
 

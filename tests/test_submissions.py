@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from labs import cells, execute, faults, submissions
-from labs.course import copy_lab
+from labs.course import cells, copy_lab
+from labs.qa import execute, faults, submissions
 from tests.conftest import LABS, ROOT
 
 

@@ -1,6 +1,6 @@
-"""labs.tamper: the static review flags tricks, not ordinary model code."""
+"""labs.grading.tamper: the static review flags tricks, not ordinary model code."""
 
-from labs import tamper
+from labs.grading import tamper
 
 
 def test_method_named_eval_is_not_the_builtin():

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from labs import timings
+from tests import timings
 
 
 def _test(lab, kind, cpu):

@@ -18,9 +18,10 @@ import pytest
 from nbgrader.validator import Validator
 from traitlets.config import Config
 
-from labs import execute, faults, submissions
+from labs import course
 from labs.course import execution_settings
-from labs.paths import lab_notebooks
+from labs.course.paths import lab_notebooks
+from labs.qa import execute, faults, submissions
 from tests.conftest import LABS, ROOT
 
 pytestmark = pytest.mark.slow
@@ -34,7 +35,7 @@ def _validate(nb, tmp_path):
     timeout, extra_arguments = execution_settings(ROOT)
     config.Execute.timeout = timeout * execute.HARNESS_TIMEOUT_FACTOR
     config.Execute.extra_arguments = extra_arguments
-    with mock.patch.dict(os.environ, execute.PARALLEL_KERNEL_ENV):  # the kernel inherits this process's environment
+    with mock.patch.dict(os.environ, course.PARALLEL_KERNEL_ENV):  # the kernel inherits this process's environment
         return Validator(config=config).validate(str(path))
 
 

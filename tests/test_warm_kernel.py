@@ -1,4 +1,4 @@
-"""Warm kernels (labs.warm_kernel): the same grades as cold kernels, one warm process per submission, nothing left.
+"""Warm kernels (labs.grading.warm_kernel): the same grades as cold kernels, one warm process per submission, nothing left.
 
 The protocol test runs the warm process unsandboxed (it needs no root); the grading test runs it as grading does,
 in the sandbox, with a two-notebook copy of the tiny lab.
@@ -19,8 +19,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from labs import grading, release, warm_kernel
-from labs.sandbox import WARM_VARIABLE
+from labs.course import release
+from labs.grading import pipeline as grading
+from labs.grading import warm_kernel
+from labs.grading.sandbox import WARM_VARIABLE
 from tests.tinylab import GOOD_DOUBLE, LAB, NOTEBOOK, WRONG_SQUARE, make_course, submit
 
 pytestmark = pytest.mark.xdist_group("warm-kernel")
@@ -123,7 +125,7 @@ def _serve(tmp_path: Path, name: str) -> tuple[str, subprocess.Popen]:
     """A warm process (unsandboxed) working in ``tmp_path/name``, listening on ``tmp_path/warm-name.sock``."""
     (tmp_path / name).mkdir()
     path = str(tmp_path / f"warm-{name}.sock")
-    server = subprocess.Popen([sys.executable, "-m", "labs.warm_kernel", path], cwd=tmp_path / name,
+    server = subprocess.Popen([sys.executable, "-m", "labs.grading.warm_kernel", path], cwd=tmp_path / name,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _wait_until(lambda: os.path.exists(path) or server.poll() is not None, 120, "the warm process listens")
     assert server.poll() is None, server.stderr.read().decode()[-2000:]
@@ -201,7 +203,7 @@ def _processes_of(course: Path) -> list[int]:
             text = (entry / "cmdline").read_bytes().decode(errors="replace") if entry.name.isdigit() else ""
         except OSError:
             continue
-        if ("labs.warm_kernel" in text or "labs.sandbox_kernel" in text) and (
+        if ("labs.grading.warm_kernel" in text or "labs.grading.sandbox_kernel" in text) and (
                 str(course) in text or _environ_mentions(entry, str(course))):
             found.append(int(entry.name))
     return found

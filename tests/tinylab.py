@@ -9,8 +9,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from labs import grading, release
-from labs.course import CONFIG_FILE
+from labs.course import CONFIG_FILE, release
+from labs.grading import pipeline as grading
 from tests.conftest import ROOT
 
 LAB = "lab99"

@@ -32,7 +32,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from labs import paths
+from labs.course import paths
 
 COURSE_ID = "comp6248"
 HUB_DIR = "hub"  # in the repository: jupyterhub_config.py, package.json (the proxy), node_modules/
@@ -382,7 +382,7 @@ def serve(settings: HubSettings) -> int:
 def grade(settings: HubSettings, lab: str, jobs: int | None = None):
     """The sandboxed pipeline of ``python -m labs grade`` on the instructor's course, run as root (every kernel
     in the grading sandbox); the course is handed back to the instructor afterwards."""
-    from labs import grading
+    from labs.grading import pipeline as grading
 
     course_dir = settings.course_dir()
     try:

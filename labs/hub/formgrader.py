@@ -1,7 +1,7 @@
 """Jupyter server extension of the instructor's server on the course hub: no autograding from the web UI.
 
 Autograding runs student code. ``python -m labs grade`` runs every kernel in the grading sandbox
-(:mod:`labs.sandbox`); the formgrader's *Autograde* button would run it in the instructor's own server, with
+(:mod:`labs.grading.sandbox`); the formgrader's *Autograde* button would run it in the instructor's own server, with
 the instructor's rights over the gradebook and every submission. So the button's request is answered, without
 running anything, with the sandboxed command to run instead; the formgrader shows it in its error dialog.
 Collecting, manual grading, feedback and its release stay in the formgrader (none of them runs student code).

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from jupyterhub.spawner import LocalProcessSpawner
 
-from labs import sandbox
+from labs.grading import sandbox
 
 
 def _readable() -> list[str]:

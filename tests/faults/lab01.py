@@ -1,6 +1,6 @@
 """Plausible wrong answers to lab 1. Each must lose the points of the test cells it names."""
 
-from labs.faults import Fault
+from labs.qa.faults import Fault
 
 PAIRWISE = "lab01-pairwise-sq-distances"
 PAIRWISE_T = ("lab01-pairwise-sq-distances-tests",)

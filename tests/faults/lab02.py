@@ -1,6 +1,6 @@
 """Plausible wrong answers to lab 2. Each must lose the points of the test cells it names."""
 
-from labs.faults import Fault
+from labs.qa.faults import Fault
 
 DUAL = "lab02-dual"
 ARITH = "lab02-dual-arithmetic-tests"

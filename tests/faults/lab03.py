@@ -1,6 +1,6 @@
 """Plausible wrong answers to lab 3. Each must lose the points of the test cells it names."""
 
-from labs.faults import Fault
+from labs.qa.faults import Fault
 
 ROSEN, ROSEN_T = "lab03-rosenbrock", ("lab03-rosenbrock-tests",)
 HIMMEL, HIMMEL_T = "lab03-himmelblau", ("lab03-himmelblau-tests",)

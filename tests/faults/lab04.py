@@ -1,6 +1,6 @@
 """Plausible wrong answers to lab 4. Each must lose the points of the test cells it names."""
 
-from labs.faults import Fault
+from labs.qa.faults import Fault
 
 STATS, STATS_T = "lab04-pixel-stats", ("lab04-pixel-stats-tests",)
 DATASET, DATASET_T = "lab04-fashion-dataset", ("lab04-fashion-dataset-tests",)

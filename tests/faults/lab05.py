@@ -1,6 +1,6 @@
 """Plausible wrong answers to lab 5. Each must lose the points of the test cells it names."""
 
-from labs.faults import Fault
+from labs.qa.faults import Fault
 
 SIZE, SIZE_T = "lab05-conv-output-size", ("lab05-conv-output-size-tests",)
 CONV, CONV_T = "lab05-conv2d-naive", ("lab05-conv2d-naive-tests",)

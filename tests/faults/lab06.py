@@ -1,6 +1,6 @@
 """Plausible wrong answers to lab 6. Each must lose the points of the test cells it names."""
 
-from labs.faults import Fault
+from labs.qa.faults import Fault
 
 PRE, PRE_T = "lab06-imagenet-preprocess", ("lab06-imagenet-preprocess-tests",)
 TOPK, TOPK_T = "lab06-top-k-labels", ("lab06-top-k-labels-tests",)

@@ -1,6 +1,6 @@
 """Plausible wrong answers to lab 7. Each must lose the points of the test cells it names."""
 
-from labs.faults import Fault
+from labs.qa.faults import Fault
 
 VOCAB, VOCAB_T = "lab07-build-vocab", ("lab07-build-vocab-tests",)
 COUNTS, COUNTS_T = "lab07-bigram-counts", ("lab07-bigram-counts-tests",)

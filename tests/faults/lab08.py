@@ -1,6 +1,6 @@
 """Plausible wrong answers to lab 8. Each must lose the points of the test cells it names."""
 
-from labs.faults import Fault
+from labs.qa.faults import Fault
 
 PCA, PCA_T = "lab08-pca-reconstruct", ("lab08-pca-reconstruct-tests",)
 AE, AE_T = "lab08-autoencoder", ("lab08-autoencoder-tests",)

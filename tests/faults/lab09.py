@@ -1,6 +1,6 @@
 """Plausible wrong answers to lab 9. Each must lose the points of the test cells it names."""
 
-from labs.faults import Fault
+from labs.qa.faults import Fault
 
 GD, GD_T = "lab09-inner-gd", ("lab09-inner-gd-tests",)
 CD, CD_T = "lab09-central-difference", ("lab09-central-difference-tests",)

@@ -1,6 +1,6 @@
 """Plausible wrong answers to lab 10. Each must lose the points of the test cells it names."""
 
-from labs.faults import Fault
+from labs.qa.faults import Fault
 
 SDPA, SDPA_T = "lab10-sdpa", ("lab10-sdpa-tests",)
 CAUSAL, CAUSAL_T = "lab10-causal-mask", ("lab10-causal-mask-tests",)

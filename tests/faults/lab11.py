@@ -1,6 +1,6 @@
 """Plausible wrong answers to lab 11. Each must lose the points of the test cells it names."""
 
-from labs.faults import Fault
+from labs.qa.faults import Fault
 
 SE, SE_T = "lab11-seed-everything", ("lab11-seed-everything-tests",)
 

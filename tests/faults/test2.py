@@ -6,7 +6,7 @@ student gets from one specific mistake, named in ``why``.
 
 from functools import partial
 
-from labs.faults import wrong_answer
+from labs.qa.faults import wrong_answer
 
 wrong = partial(wrong_answer, "test2")  # wrong(name, question, model answer line, wrong answer line, why)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from nbformat import NotebookNode
 
-from labs import cells
+from labs.course import cells
 
 SUSPICIOUS_CALLS = {
     "setattr", "delattr", "exec", "eval", "compile", "__import__", "globals", "vars", "get_ipython", "breakpoint",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 # The assignments in source/: the labs (lab01 ... lab11) and the two timed in-class tests (test1, test2).
 # Both kinds go through the same pipeline (release, contract check, grading, fault catalogue, demo); the
-# contract asks a test for instructions instead of a handout and a written answer (labs.contract).
+# contract asks a test for instructions instead of a handout and a written answer (labs.course.contract).
 ASSIGNMENT_NAME = re.compile(r"^(lab\d\d|test\d)$")
 TEST_NAME = re.compile(r"^test\d$")
 LAB_NAME = ASSIGNMENT_NAME  # the older name: every assignment is treated as a lab by the tooling

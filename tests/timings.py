@@ -24,7 +24,7 @@ import time
 import uuid
 from pathlib import Path
 
-from labs.paths import is_test
+from labs.course.paths import is_test
 
 BUDGET_SECONDS = 60.0  # a notebook, in reference seconds (2 cores, one BLAS thread, as in the grading sandbox)
 CELL_SHARE_OF_LIMIT = 0.5  # a cell may need at most this share of the grading per-cell limit, in reference seconds

@@ -44,6 +44,12 @@ def copy_lab(root: Path, lab: str, destination: Path, with_release: bool = False
     return destination
 
 
+# Graders and the test suite run several kernels at once, one per core. A kernel whose BLAS and
+# OpenMP pools also take every core makes them all spin against each other (a 5 s notebook was
+# seen taking 38 s), so each kernel gets one thread unless the caller says otherwise.
+PARALLEL_KERNEL_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+
+
 def execution_settings(root: Path) -> tuple[int, list[str]]:
     """The per-cell timeout and kernel arguments nbgrader grades with, for running notebooks the same way."""
     execute = load_config(root).Execute

@@ -60,8 +60,8 @@ def refusal(lab: str, earned: float, possible: float, lost: list[str], flags: li
 def check(lab: str, root: Path, sandboxed: bool = True) -> None:
     """Grade ``source/LAB`` as a student in a scratch copy of the course; raise :class:`CanaryFailed` unless it earns
     every autograded point. The copy lives in the course's staging folder and is removed afterwards."""
-    from labs import grading
-    from labs.grading_cluster import assignment_definition, write_definition
+    from labs.course.definition import assignment_definition, write_definition
+    from labs.grading import pipeline as grading
 
     scratch = root / grading.STAGING / f"canary-{lab}"
     shutil.rmtree(scratch, ignore_errors=True)

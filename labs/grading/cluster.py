@@ -15,12 +15,12 @@ So the coordinator (this process) keeps the course and the gradebook, and a work
    again from the task (data scattered to the workers would be lost with them, and with it every pending grading:
    Dask's memory manager keeps one copy of what is broadcast);
 2. each task carries one student's submitted files (and their extension, if any). On the worker it builds a private
-   course in the worker's local directory, grades it in a child process with :func:`labs.grading.grade_student`
+   course in the worker's local directory, grades it in a child process with :func:`labs.grading.pipeline.grade_student`
    (staging, the sandbox, one-notebook-at-a-time fallback, feedback: the local code, unchanged), and returns the
    autograded and feedback files, the result (flags, messages), the submission's rows of the private gradebook,
    and timings; the private course is then removed;
 3. the coordinator writes the returned files under ``autograded/`` and ``feedback/`` and the rows into its gradebook,
-   then fills the scores from its gradebook exactly as a local run does (:func:`labs.grading._fill_scores`).
+   then fills the scores from its gradebook exactly as a local run does (:func:`labs.grading.pipeline._fill_scores`).
 
 Faults: a worker that dies mid-grading has its tasks rescheduled on another worker by the Dask scheduler (after
 ``distributed.scheduler.allowed-failures`` deaths it gives up with ``KilledWorker``); a task that fails (the grading
@@ -49,16 +49,19 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from labs import canary, course, grading
-from labs.grading import StudentResult
-from labs.grading_flags import Flag
+from labs import course
+from labs.course.definition import assignment_definition, write_definition
+from labs.grading import canary
+from labs.grading import pipeline as grading
+from labs.grading.flags import Flag
+from labs.grading.pipeline import StudentResult
 
 RETRIES = 2  # a failed grading task runs at most 1 + RETRIES times
 CONNECT_TIMEOUT = 20  # seconds to reach the scheduler
 WORKER_TIMEOUT = 120  # seconds to wait for the first worker
 NO_WORKER_TIMEOUT = 300  # give up when the cluster has had no worker for this long
 POLL = 2.0
-PROGRAM = "labs.grading_cluster"
+PROGRAM = "labs.grading.cluster"
 
 
 class ClusterUnavailable(RuntimeError):
@@ -89,51 +92,6 @@ def _pack(files: dict[str, bytes]) -> bytes:
 
 def _unpack(blob: bytes) -> dict[str, bytes]:
     return {k: bytes.fromhex(v) for k, v in json.loads(zlib.decompress(blob)).items()}
-
-
-def assignment_definition(root: Path, lab: str) -> dict:
-    """The lab as the gradebook defines it (what autograde checks and restores cells against), as plain data."""
-    with course.gradebook(root) as gb:
-        assignment = gb.find_assignment(lab)
-        return {
-            "name": assignment.name,
-            "course_id": assignment.course_id,
-            "duedate": assignment.duedate.isoformat() if assignment.duedate else None,
-            "notebooks": [
-                {
-                    "name": nb.name,
-                    "kernelspec": nb.kernelspec,
-                    "grade_cells": [{"name": c.name, "max_score": c.max_score, "cell_type": c.cell_type} for c in nb.grade_cells],
-                    "solution_cells": [c.name for c in nb.solution_cells],
-                    "task_cells": [{"name": c.name, "max_score": c.max_score, "cell_type": c.cell_type} for c in nb.task_cells],
-                    "source_cells": [{"name": c.name, "cell_type": c.cell_type, "locked": c.locked, "source": c.source,
-                                      "checksum": c.checksum} for c in nb.source_cells],
-                }
-                for nb in assignment.notebooks
-            ],
-        }
-
-
-def write_definition(path: Path, definition: dict) -> None:
-    """A new gradebook at ``path`` holding only ``definition``'s assignment."""
-    from nbgrader.api import Gradebook
-
-    course.ensure_tools_on_path()  # a new gradebook runs alembic
-    lab = definition["name"]
-    duedate = datetime.fromisoformat(definition["duedate"]) if definition["duedate"] else None
-    with Gradebook(f"sqlite:///{path}", definition["course_id"]) as gb:
-        gb.update_or_create_assignment(lab, duedate=duedate)
-        for nb in definition["notebooks"]:
-            gb.update_or_create_notebook(nb["name"], lab, kernelspec=nb["kernelspec"])
-            for c in nb["grade_cells"]:
-                gb.update_or_create_grade_cell(c["name"], nb["name"], lab, max_score=c["max_score"], cell_type=c["cell_type"])
-            for name in nb["solution_cells"]:
-                gb.update_or_create_solution_cell(name, nb["name"], lab)
-            for c in nb["task_cells"]:
-                gb.update_or_create_task_cell(c["name"], nb["name"], lab, max_score=c["max_score"], cell_type=c["cell_type"])
-            for c in nb["source_cells"]:
-                gb.update_or_create_source_cell(c["name"], nb["name"], lab, cell_type=c["cell_type"], locked=c["locked"],
-                                                source=c["source"], checksum=c["checksum"])
 
 
 def lab_bundle(root: Path, lab: str) -> dict:
@@ -205,7 +163,7 @@ def student_task(root: Path, lab: str, student: str, sandboxed: bool, task_timeo
 
 
 def canary_task(root: Path, lab: str, sandboxed: bool, task_timeout: float) -> dict:
-    """The lab's model solution as a submission (:mod:`labs.canary`), graded on a worker like a student's."""
+    """The lab's model solution as a submission (:mod:`labs.grading.canary`), graded on a worker like a student's."""
     return {"lab": lab, "student": canary.STUDENT, "files": _pack(canary.solution_files(root, lab)), "links": {},
             "extension": None, "sandboxed": sandboxed, "timeout": task_timeout}
 
@@ -248,7 +206,7 @@ def check_worker(sandboxed: bool) -> str | None:
         import nbgrader  # noqa: F401
 
         if sandboxed:
-            from labs import sandbox
+            from labs.grading import sandbox
 
             sandbox.check_available()
     except Exception as error:  # reported to the coordinator as text
@@ -340,7 +298,7 @@ def _submission_rows(root: Path, lab: str, student: str) -> dict | None:
 
 
 def _grade_one(argv: list[str]) -> int:
-    """The grading child: ``python -m labs.grading_cluster PRIVATE_COURSE LAB STUDENT [--extension S] [--unsafe-no-sandbox]``."""
+    """The grading child: ``python -m labs.grading.cluster PRIVATE_COURSE LAB STUDENT [--extension S] [--unsafe-no-sandbox]``."""
     import argparse
 
     parser = argparse.ArgumentParser(prog=f"python -m {PROGRAM}")
@@ -463,10 +421,10 @@ def grade_all(labs: list[str], root: Path, cluster: str, sandboxed: bool = True,
     """Grade every submission of every lab in ``labs`` on the Dask cluster ``cluster`` (an address or ``local:N``).
 
     Results come in the order of ``labs``, then students, with the same scores and flags as
-    :func:`labs.grading.grade_all`; a student whose grading failed on every try is flagged ``failed`` (their
+    :func:`labs.grading.pipeline.grade_all`; a student whose grading failed on every try is flagged ``failed`` (their
     earlier grades are kept). ``task_timeout`` bounds one student's grading on a worker (default: 10 minutes
     a notebook); ``timeout`` the whole run (what is not done by then is reported failed). Unless ``canary`` is False,
-    each lab's model solution is graded first on a worker (:mod:`labs.canary`): if it loses a point, nothing is graded.
+    each lab's model solution is graded first on a worker (:mod:`labs.grading.canary`): if it loses a point, nothing is graded.
     """
     from distributed import wait
     from distributed.client import FuturesCancelledError
@@ -482,7 +440,7 @@ def grade_all(labs: list[str], root: Path, cluster: str, sandboxed: bool = True,
         bad = {address: why for address, why in problems.items() if why}
         if bad:
             if sandboxed and len(bad) == len(problems):
-                from labs.sandbox import SandboxUnavailable
+                from labs.grading.sandbox import SandboxUnavailable
 
                 raise SandboxUnavailable("no worker can build the grading sandbox: " + "; ".join(f"{a}: {w}" for a, w in bad.items()))
             raise ClusterUnavailable("these workers cannot grade (nothing was written): " + "; ".join(f"{a}: {w}" for a, w in bad.items()))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from labs import paths
+from labs.course import paths
 
 SCHEDULE_FILE = "course.toml"
 COMPONENTS = ("labs", "project", "tests")

@@ -3,7 +3,7 @@
 The harness used to give each fault a fresh kernel that re-ran the notebook up to the fault's last
 test (kernel start, ``import torch``, data, training: again for each of ~250 faults). Here the model
 solution runs cell by cell in one real Jupyter kernel, as nbgrader runs it. Before an answer cell
-that has faults, a control cell asks the kernel (:mod:`labs.kernel_fork`) to fork once per fault:
+that has faults, a control cell asks the kernel (:mod:`labs.qa.kernel_fork`) to fork once per fault:
 each child runs the wrong answer and the cells after it up to the fault's last named test, records
 their outputs, and exits; then the parent runs the right answer and goes on. A fault costs only its
 own cells, and nothing it does outlives its child (see ``tests/test_fault_runs.py``).
@@ -24,12 +24,13 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from labs import cells, execute, faults
-from labs.execute import CellScore
-from labs.faults import Fault
-from labs.kernel_fork import KILL_GRACE_SECONDS
+from labs.course import cells
+from labs.qa import execute, faults
+from labs.qa.execute import CellScore
+from labs.qa.faults import Fault
+from labs.qa.kernel_fork import KILL_GRACE_SECONDS
 
-CONTROL = "__import__('labs.kernel_fork').kernel_fork"
+CONTROL = "__import__('labs.qa.kernel_fork').qa.kernel_fork"
 
 
 class HarnessError(RuntimeError):

@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from labs.schedule import COMPONENTS, Schedule
+from labs.course.schedule import COMPONENTS, Schedule
 
 MARKS_FILE = "marks.csv"
 

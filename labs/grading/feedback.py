@@ -13,9 +13,11 @@ import re
 from nbconvert.exporters import HTMLExporter, TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
-from nbgrader.preprocessors import NbGraderPreprocessor  # enabled by default, unlike nbconvert's base
+from nbgrader.preprocessors import (
+    NbGraderPreprocessor,  # enabled by default, unlike nbconvert's base
+)
 
-from labs import cells
+from labs.course import cells
 
 HIDDEN_NOTE = "# Hidden tests ran here; their code is not shown. The error below (if any) says what failed."
 

@@ -6,8 +6,10 @@ import csv
 from collections import defaultdict
 from pathlib import Path
 
-from labs import faults, grading, marks, release, schedule, submissions
-from labs.paths import lab_names
+from labs.course import marks, release, schedule
+from labs.course.paths import lab_names
+from labs.grading import pipeline as grading
+from labs.qa import faults, submissions
 
 DEMO_STUDENTS = {"demo-solution": "solution", "demo-blank": "blank", "demo-partial": "partial"}
 

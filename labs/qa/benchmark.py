@@ -1,6 +1,6 @@
 """Grading throughput: plain sequential ``nbgrader autograde`` against ``python -m labs grade``.
 
-    python -m labs.benchmark [--lab lab01] [--notebooks 1_tensors.ipynb ...] [--students 20]
+    python -m labs.qa.benchmark [--lab lab01] [--notebooks 1_tensors.ipynb ...] [--students 20]
 
 Builds a scratch course with ``--students`` copies of the model solution, then times, on the same
 submissions: (1) ``nbgrader autograde LAB`` as an instructor would run it (sequential, no sandbox),
@@ -19,9 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from labs import release, submissions
-from labs.course import copy_lab, ensure_tools_on_path
-from labs.paths import course_root
+from labs.course import copy_lab, ensure_tools_on_path, release
+from labs.course.paths import course_root
+from labs.qa import submissions
 
 
 def _timed(command: list[str], cwd: Path) -> float:
@@ -39,7 +39,7 @@ def _reset(course: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m labs.benchmark", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m labs.qa.benchmark", description=__doc__.splitlines()[0])
     parser.add_argument("--lab", default="lab01")
     parser.add_argument("--notebooks", nargs="*", help="only these notebooks of the lab (default: all)")
     parser.add_argument("--students", type=int, default=20)

@@ -2,7 +2,7 @@
 
 One enum for every producer of flags (staging, the failure classifier, feedback, the cluster, the report's own
 ``manual``) and every reader: the report's legend and the README's table are generated from it, so neither can
-name a flag the code does not set or miss one it does. ``python -m labs.grading_flags`` rewrites the README's table.
+name a flag the code does not set or miss one it does. ``python -m labs.grading.flags`` rewrites the README's table.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def legend() -> str:
     return "flags: " + "; ".join(f"{flag} = {flag.meaning}" for flag in Flag)
 
 
-README_START = "<!-- flags: generated from labs/grading_flags.py by `python -m labs.grading_flags`; do not edit -->"
+README_START = "<!-- flags: generated from labs/grading/flags.py by `python -m labs.grading.flags`; do not edit -->"
 README_END = "<!-- end of flags -->"
 
 

@@ -7,7 +7,7 @@ submissions, no gradebook). It runs as an unprivileged user with limits on memor
 processes, CPU time, file size and open files.
 
 nbgrader starts kernels through a kernelspec; :func:`install_kernelspec` writes one whose
-launcher is ``python -m labs.sandbox_kernel``, which builds the bubblewrap command from
+launcher is ``python -m labs.grading.sandbox_kernel``, which builds the bubblewrap command from
 :func:`bwrap_command`. The kernel talks to nbgrader over Unix sockets (ZMQ ``ipc``) in a
 directory shared with the sandbox, since the sandbox has its own network namespace.
 """
@@ -28,7 +28,7 @@ from pathlib import Path
 KERNEL_NAME = "comp6248-sandbox"
 SETTINGS_VARIABLE = "LABS_SANDBOX_SETTINGS"
 RUN_DIR_VARIABLE = "LABS_SANDBOX_RUN_DIR"
-WARM_VARIABLE = "LABS_WARM_KERNELS"  # "0": start every kernel cold (see labs.warm_kernel)
+WARM_VARIABLE = "LABS_WARM_KERNELS"  # "0": start every kernel cold (see labs.grading.warm_kernel)
 # Kernels run as this user id (plus the grading worker's slot) when grading runs as root:
 # RLIMIT_NPROC is not enforced for root, and an unprivileged user cannot read what it should not.
 BASE_UID = 61000
@@ -77,7 +77,7 @@ class Settings:
     ipc_dir: str
     uid: int | None  # None: keep the caller's user (grading as a normal user)
     limits: Limits
-    warm: bool = True  # fork kernels from a warm process per submission (labs.warm_kernel)
+    warm: bool = True  # fork kernels from a warm process per submission (labs.grading.warm_kernel)
 
     def to_env(self) -> str:
         return json.dumps(asdict(self))
@@ -159,7 +159,7 @@ def bwrap_command(settings: Settings, workdir: str, connection_file: str | None,
                   die_with_parent: bool = True) -> list[str]:
     """The full command that starts ``kernel_argv`` inside the sandbox, working in ``workdir``.
 
-    ``connection_file`` is bound read-only when given. A warm process (:mod:`labs.warm_kernel`) is started with
+    ``connection_file`` is bound read-only when given. A warm process (:mod:`labs.grading.warm_kernel`) is started with
     ``die_with_parent=False``: it outlives the launcher that starts it, and stops itself.
     """
     limits = settings.limits
@@ -199,7 +199,7 @@ def install_kernelspec(directory: Path) -> Path:
     spec_dir = directory / "kernels" / KERNEL_NAME
     spec_dir.mkdir(parents=True, exist_ok=True)
     spec = {
-        "argv": [sys.executable, "-m", "labs.sandbox_kernel", "-f", "{connection_file}"],
+        "argv": [sys.executable, "-m", "labs.grading.sandbox_kernel", "-f", "{connection_file}"],
         "display_name": "Python 3 (COMP6248 grading sandbox)",
         "language": "python",
         # Signals sent to the launcher would not reach the kernel in its own PID namespace.

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from nbformat import NotebookNode
 
-from labs import cells
+from labs.course import cells
 
 
 class CatalogueError(ValueError):

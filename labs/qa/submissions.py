@@ -15,8 +15,8 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from labs import cells
-from labs.faults import Fault
+from labs.course import cells
+from labs.qa.faults import Fault
 
 
 def model_answers(source: NotebookNode, faults: list[Fault] = ()) -> dict[str, str]:

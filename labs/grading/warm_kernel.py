@@ -4,7 +4,7 @@ A kernel spends about 2.5 CPU seconds before a notebook's first line does any wo
 then the setup cell's imports of PyTorch, NumPy, Matplotlib and ``labs``. Graded cold, a lab of four notebooks pays
 that four times per student. Here the first kernel of a student's submission starts a *warm process* in that
 student's sandbox (the same bubblewrap command, limits, user and notebook directory as a cold kernel: see
-:mod:`labs.sandbox`), which imports all that once and then forks one kernel per notebook on request.
+:mod:`labs.grading.sandbox`), which imports all that once and then forks one kernel per notebook on request.
 
 Isolation is unchanged between students: the warm process belongs to one submission's directory (it exits when
 that directory is removed, so one that nbgrader removes and makes again gets a new one) and is stopped when that
@@ -12,7 +12,7 @@ submission is graded (:func:`stop_all`), or on its own after :data:`IDLE_SECONDS
 submission it is weaker than cold kernels: a process a notebook leaves behind lives on while the student's next
 notebooks run. That gives a student power only over their own kernels, which their own code already has.
 
-The launcher (:mod:`labs.sandbox_kernel`, started by jupyter_client for every kernel) calls :func:`launch`. It
+The launcher (:mod:`labs.grading.sandbox_kernel`, started by jupyter_client for every kernel) calls :func:`launch`. It
 connects to the warm process's Unix socket in the worker's socket directory, starting the process first if there
 is none, and asks it to fork a kernel with the connection file and arguments it was given. It then stands in for
 the kernel: it exits when the kernel does, and if jupyter_client kills it, the warm process kills the kernel. When
@@ -53,8 +53,8 @@ def socket_path(ipc_dir: str, workdir: str) -> str:
 
 
 def passed_environment() -> dict[str, str]:
-    """The variables a kernel takes from the grader (labs.sandbox.PASSED_VARIABLES) as the launcher sees them."""
-    from labs.sandbox import PASSED_VARIABLES
+    """The variables a kernel takes from the grader (labs.grading.sandbox.PASSED_VARIABLES) as the launcher sees them."""
+    from labs.grading.sandbox import PASSED_VARIABLES
 
     return {name: os.environ[name] for name in PASSED_VARIABLES if name in os.environ}
 
@@ -154,9 +154,9 @@ def _connect(path: str) -> socket.socket | None:
 
 def _start(settings, workdir: str, path: str, log_path: str) -> socket.socket | None:
     """Start the warm process of ``workdir`` in its sandbox and connect to it (None if it did not come up)."""
-    from labs.sandbox import bwrap_command
+    from labs.grading.sandbox import bwrap_command
 
-    command = bwrap_command(settings, workdir, None, [settings.python, "-m", "labs.warm_kernel", path, "--sandboxed"],
+    command = bwrap_command(settings, workdir, None, [settings.python, "-m", "labs.grading.warm_kernel", path, "--sandboxed"],
                             die_with_parent=False)
     log = os.open(os.path.join(settings.ipc_dir, f"{Path(path).stem}.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
@@ -204,7 +204,7 @@ def _read_line(connection: socket.socket) -> bytes:
 
 def _log(path: str, message: str) -> None:
     with open(path, "a") as handle:
-        handle.write(f"labs.warm_kernel: {message}\n")
+        handle.write(f"labs.grading.warm_kernel: {message}\n")
 
 
 # ----------------------------------------------------------------------------- the warm process (in the sandbox)

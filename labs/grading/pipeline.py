@@ -1,7 +1,7 @@
 """Autograde every submission of a lab, generate feedback and export grades.
 
 :func:`grade_all`, top down: check the labs are released -> in :func:`grading_environment` (the sandbox checked, its
-kernelspec installed, every environment change undone afterwards): the canary (:mod:`labs.canary`, the model solution
+kernelspec installed, every environment change undone afterwards): the canary (:mod:`labs.grading.canary`, the model solution
 graded first) -> each student in a pool (:func:`grade_student`: stage a checked copy -> autograde in the sandbox ->
 remove planted files -> classify failures -> feedback) -> infrastructure failures graded again alone -> scores from the
 gradebook. Then :func:`export_grades` writes ``grades.csv``. One student's broken submission is reported in the result
@@ -24,12 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from nbgrader.preprocessors import NbGraderPreprocessor  # enabled by default, unlike nbconvert's base
+from nbgrader.preprocessors import (
+    NbGraderPreprocessor,  # enabled by default, unlike nbconvert's base
+)
 
-from labs import course, sandbox, tamper, warm_kernel
-from labs.canary import check as canary_check
-from labs.execute import PARALLEL_KERNEL_ENV
-from labs.grading_flags import NOT_GRADED, Flag, legend
+from labs import course
+from labs.grading import sandbox, tamper, warm_kernel
+from labs.grading.canary import check as canary_check
+from labs.grading.flags import NOT_GRADED, Flag, legend
 
 # Autograde reads a checked copy of each submission from here, never submitted/ itself.
 STAGING = ".grading"
@@ -53,7 +55,7 @@ class StudentResult:
     needs_manual_grade: bool = False
     late_penalty: float = 0.0
     graded: bool = True  # False when nothing could be graded (the gradebook may hold an older run)
-    flags: list[str] = field(default_factory=list)  # Flag values (labs.grading_flags)
+    flags: list[str] = field(default_factory=list)  # Flag values (labs.grading.flags)
     messages: list[str] = field(default_factory=list)
     # The first failure that may be the machine's rather than the student's (a timeout, a kernel that did not
     # start): ``grade_all`` grades such a submission again, alone, at the end of the run.
@@ -506,7 +508,7 @@ def grading_environment(root: Path, sandboxed: bool):
     in ``/tmp`` where it can be, as a socket's path may not exceed 107 bytes). The sandbox settings a sequential run
     records for its kernels (``SETTINGS_VARIABLE``) are restored too.
     """
-    changes = {name: os.environ.get(name, value) for name, value in PARALLEL_KERNEL_ENV.items()}
+    changes = {name: os.environ.get(name, value) for name, value in course.PARALLEL_KERNEL_ENV.items()}
     if sandboxed:
         jupyter_dir = str(prepare_sandbox(root))
         paths = [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p and p != jupyter_dir]
@@ -530,7 +532,7 @@ def grade(lab: str, root: Path, jobs: int | None = None, sandboxed: bool = True,
     """Autograde and give feedback to every student of ``lab``; ``jobs`` students at a time.
 
     Student code runs in the bubblewrap sandbox unless ``sandboxed`` is False; when no sandbox
-    can be made, this raises :class:`labs.sandbox.SandboxUnavailable` rather than run it unconfined.
+    can be made, this raises :class:`labs.grading.sandbox.SandboxUnavailable` rather than run it unconfined.
     """
     return grade_all([lab], root, jobs, sandboxed, canary=canary)
 
@@ -539,8 +541,8 @@ def grade_all(labs: list[str], root: Path, jobs: int | None = None, sandboxed: b
               progress: Callable[[str], None] | None = None, canary: bool = True) -> list[StudentResult]:
     """Grade every submission of every lab in ``labs`` in one pool of ``jobs`` workers.
 
-    First, unless ``canary`` is False, each lab's model solution is graded the same way (:mod:`labs.canary`): if it
-    loses a point, :class:`labs.canary.CanaryFailed` says why and nothing of the class is graded.
+    First, unless ``canary`` is False, each lab's model solution is graded the same way (:mod:`labs.grading.canary`): if it
+    loses a point, :class:`labs.grading.canary.CanaryFailed` says why and nothing of the class is graded.
 
     One pool for the whole course keeps every core busy until the last submission, where grading lab by lab
     leaves cores idle at the end of each lab. Results come in the order of ``labs``, then students;

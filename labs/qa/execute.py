@@ -1,7 +1,7 @@
 """Run a notebook in a kernel and score its test cells as nbgrader does.
 
 The harness's quick path (no gradebook, optionally only a prefix of the notebook): the kernel
-settings and client that :mod:`labs.fault_runs` drives cell by cell, and :func:`run` for a whole
+settings and client that :mod:`labs.qa.fault_runs` drives cell by cell, and :func:`run` for a whole
 notebook in a fresh kernel. Scores come from nbgrader's own ``determine_grade``, so a cell that
 raises or writes to stderr scores zero here too.
 """
@@ -18,17 +18,12 @@ import nbformat
 from nbclient import NotebookClient
 from nbformat import NotebookNode
 
-from labs import cells
-from labs.course import execution_settings
-from labs.paths import course_root
+from labs.course import PARALLEL_KERNEL_ENV, cells, execution_settings
+from labs.course.paths import course_root
 
-# Graders and the test suite run several kernels at once, one per core. A kernel whose BLAS and
-# OpenMP pools also take every core makes them all spin against each other (a 5 s notebook was
-# seen taking 38 s), so each kernel gets one thread unless the caller says otherwise.
-PARALLEL_KERNEL_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 # The harness is not the grader: its kernels get this many times the grading per-cell limit, so that a slow
 # or busy machine cannot turn a slow cell into a lost point. Time is checked apart, in reference seconds
-# (labs.timings), where load does not count.
+# (tests.timings), where load does not count.
 HARNESS_TIMEOUT_FACTOR = 3
 
 
@@ -117,7 +112,7 @@ def kernel_environment(seed: int | None = None, env: dict[str, str] | None = Non
     """The environment of a harness kernel: one BLAS thread unless set otherwise, the seed, and no GPU.
 
     Harness kernels run on the CPU even where there is a GPU: budgets are CPU seconds, and a CUDA
-    context does not survive the fork that runs each catalogued fault (:mod:`labs.kernel_fork`).
+    context does not survive the fork that runs each catalogued fault (:mod:`labs.qa.kernel_fork`).
     """
     kernel_env = {**PARALLEL_KERNEL_ENV, **os.environ, "CUDA_VISIBLE_DEVICES": "", **(env or {})}
     if seed is not None:

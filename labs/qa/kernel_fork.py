@@ -1,6 +1,6 @@
 """Inside a notebook kernel: run a branch of cells in a forked copy of the kernel.
 
-The test harness (:mod:`labs.fault_runs`) runs a model solution in one real Jupyter kernel. At an
+The test harness (:mod:`labs.qa.fault_runs`) runs a model solution in one real Jupyter kernel. At an
 answer cell it asks this module, by a control cell, to run each catalogued wrong answer in a
 ``fork()`` of the kernel: the child inherits everything the notebook has computed so far (imports,
 data, trained models, random state), runs the wrong answer and the test cells after it, writes their

@@ -1,10 +1,10 @@
 """Grading throughput on one machine (``grade --jobs W``) against a Dask cluster of W workers (``grade --cluster``).
 
-    python -m labs.benchmark_cluster [--lab tiny | --lab lab01 --notebooks 1_tensors.ipynb] [--students 40] [--workers 2]
+    python -m labs.qa.benchmark_cluster [--lab tiny | --lab lab01 --notebooks 1_tensors.ipynb] [--students 40] [--workers 2]
 
 Builds a scratch course with ``--students`` copies of the model solution and grades it twice, in this process:
-(1) locally, ``--workers`` students at a time (:func:`labs.grading.grade_all`), and (2) on a scheduler and
-``--workers`` worker processes started on this machine (``--cluster local:W``, :mod:`labs.grading_cluster`), or on
+(1) locally, ``--workers`` students at a time (:func:`labs.grading.pipeline.grade_all`), and (2) on a scheduler and
+``--workers`` worker processes started on this machine (``--cluster local:W``, :mod:`labs.grading.cluster`), or on
 ``--cluster ADDRESS``. Both runs must give the same grades. It prints the throughput of each, the cluster's
 overhead per submission, and the cost model
 
@@ -36,9 +36,9 @@ def _fit(done_at: list[float]) -> tuple[float, float]:
 
 
 def _course(lab: str, notebooks: list[str] | None, students: int, scratch: Path) -> tuple[Path, str, int]:
-    from labs import release, submissions
-    from labs.course import copy_lab
-    from labs.paths import course_root
+    from labs.course import copy_lab, release
+    from labs.course.paths import course_root
+    from labs.qa import submissions
 
     if lab == "tiny":
         sys.path.insert(0, str(course_root()))
@@ -74,15 +74,16 @@ def _reset(course: Path, lab: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m labs.benchmark_cluster", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m labs.qa.benchmark_cluster", description=__doc__.splitlines()[0])
     parser.add_argument("--lab", default="tiny", help="a lab of source/, or 'tiny' (the grading tests' one-notebook lab)")
     parser.add_argument("--notebooks", nargs="*", help="only these notebooks of the lab (default: all)")
     parser.add_argument("--students", type=int, default=40)
     parser.add_argument("--workers", type=int, default=2, help="W: local jobs, and workers of the local cluster")
     parser.add_argument("--cluster", help="a running scheduler's address instead of local:W")
     args = parser.parse_args(argv)
-    from labs import grading, grading_cluster
     from labs.course import ensure_tools_on_path
+    from labs.grading import cluster as grading_cluster
+    from labs.grading import pipeline as grading
 
     ensure_tools_on_path()
     cluster = args.cluster or f"local:{args.workers}"

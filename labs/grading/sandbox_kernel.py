@@ -1,10 +1,10 @@
-"""Kernel launcher named in the sandbox kernelspec: ``python -m labs.sandbox_kernel -f CONNECTION_FILE``.
+"""Kernel launcher named in the sandbox kernelspec: ``python -m labs.grading.sandbox_kernel -f CONNECTION_FILE``.
 
 Runs on the host with the grader's rights, in the notebook's directory (nbgrader starts kernels
 there). It hands the sandbox user the notebook directory and a private copy of the connection file,
-then either runs a kernel forked from the submission's warm process (labs.warm_kernel), standing in for it until it
+then either runs a kernel forked from the submission's warm process (labs.grading.warm_kernel), standing in for it until it
 ends, or, when warm kernels are off or none can be had, replaces itself with bubblewrap running ipykernel (see
-labs.sandbox).
+labs.grading.sandbox).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from labs.sandbox import SETTINGS_VARIABLE, Settings, bwrap_command
+from labs.grading.sandbox import SETTINGS_VARIABLE, Settings, bwrap_command
 
 
 def _chown_tree(top: str, uid: int) -> None:
@@ -26,7 +26,7 @@ def _chown_tree(top: str, uid: int) -> None:
 
 def main(argv: list[str]) -> None:
     if "-f" not in argv or SETTINGS_VARIABLE not in os.environ:
-        raise SystemExit("usage: python -m labs.sandbox_kernel -f CONNECTION_FILE (started by the grader)")
+        raise SystemExit("usage: python -m labs.grading.sandbox_kernel -f CONNECTION_FILE (started by the grader)")
     settings = Settings.from_env(os.environ[SETTINGS_VARIABLE])
     index = argv.index("-f")
     connection_file = argv[index + 1]
@@ -42,7 +42,7 @@ def main(argv: list[str]) -> None:
     # go to a log beside the sockets, not to the grader's terminal; cell output travels over ZMQ.
     log_path = str(Path(settings.ipc_dir) / f"kernel-{Path(connection_file).stem}.log")
     if settings.warm:
-        from labs import warm_kernel
+        from labs.grading import warm_kernel
 
         warm_kernel.die_with_parent()  # as bubblewrap's --die-with-parent does for a cold kernel
         status = warm_kernel.launch(settings, workdir, str(private), extra, log_path)

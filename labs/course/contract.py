@@ -3,7 +3,7 @@
 See COURSE.md ("The lab contract"). Each rule returns readable problems of the form
 ``lab01/1_tensors.ipynb cell 7 (lab01-standardise): ...``; an empty list means the lab obeys.
 
-The two timed in-class tests (``test1``, ``test2``; :func:`labs.paths.is_test`) obey the same contract, with
+The two timed in-class tests (``test1``, ``test2``; :func:`labs.course.paths.is_test`) obey the same contract, with
 three rules adapted, because a test is sat in a room against the clock and marked by the autograder alone:
 
 * **instructions, not objectives**: the title cell states the time allowed and the instructions (what may be
@@ -21,8 +21,8 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from labs import cells
-from labs.paths import is_test, lab_notebooks
+from labs.course import cells
+from labs.course.paths import is_test, lab_notebooks
 
 GRADE_ID = re.compile(r"^(lab\d\d|test\d)-[a-z0-9]+(-[a-z0-9]+)*$")
 DOWNLOAD = re.compile(
