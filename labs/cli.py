@@ -72,7 +72,7 @@ def cmd_grade(args, root: Path) -> int:
     else:
         results = grading.grade(lab, root, args.jobs, sandboxed=not args.unsafe_no_sandbox, canary=not args.no_canary)
     print(grading.format_report(results))
-    print(f"grades exported to {grading.export_grades(root)} ({time.perf_counter() - start:.1f} s)")
+    print(f"grades exported to {root / grading.GRADES_FILE} ({time.perf_counter() - start:.1f} s)")
     failed = [r.student for r in results if Flag.FAILED in r.flags]
     if failed:
         print(f"error: {len(failed)} submission(s) could not be graded on the cluster ({', '.join(failed)}); "

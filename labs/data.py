@@ -9,6 +9,11 @@ Every data file is looked for, in order, in
 Checksums are of the file's *content* (after gzip decompression for ``.gz``
 files), so a package that recompressed the upstream file still verifies.
 Datasets bundled inside a Python package (scikit-learn's) need no files at all.
+
+The ordered sources and the content checksums are the course's own; the download
+itself (HTTP, retries, progress bar, a temporary file moved into the cache only
+once its checksum is right) is pooch's, the library that fetches scikit-image's
+and SciPy's data.
 """
 
 from __future__ import annotations
@@ -17,9 +22,7 @@ import gzip
 import hashlib
 import importlib.util
 import os
-import shutil
 import tempfile
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +32,8 @@ import numpy as np
 from labs.idx import read_idx
 
 CHUNK = 1 << 20
+DOWNLOAD_TIMEOUT = 60.0  # seconds without data before a download attempt fails
+DOWNLOAD_RETRIES = 2  # a failed or corrupt transfer is tried again (pooch waits 1 s, then 2 s)
 
 
 class DataError(RuntimeError):
@@ -87,7 +92,11 @@ def cache_dir() -> Path:
 
 
 def content_sha256(path: Path, gzipped: bool | None = None) -> str:
-    """SHA-256 of a file's content, decompressing gzip files (by default: names ending ``.gz``)."""
+    """SHA-256 of a file's content, decompressing gzip files (by default: names ending ``.gz``).
+
+    The course's own, not ``pooch.file_hash``: that hashes the bytes on disk, which differ when a
+    package recompressed the upstream ``.gz`` although the content is the same.
+    """
     digest = hashlib.sha256()
     if gzipped is None:
         gzipped = path.name.endswith(".gz")
@@ -101,13 +110,15 @@ def content_sha256(path: Path, gzipped: bool | None = None) -> str:
     return digest.hexdigest()
 
 
+def _mismatch(actual: str, expected: str) -> str:
+    return (f"SHA-256 of content is {actual}, expected {expected}; "
+            "the file is corrupt or not the file the course expects")
+
+
 def verify(path: Path, expected: str, gzipped: bool | None = None) -> None:
     actual = content_sha256(path, gzipped)
     if actual != expected:
-        raise ChecksumMismatch(
-            f"{path}: SHA-256 of content is {actual}, expected {expected}; "
-            "the file is corrupt or not the file the course expects"
-        )
+        raise ChecksumMismatch(f"{path}: {_mismatch(actual, expected)}")
 
 
 def candidate_paths(dataset: Dataset, file: DataFile) -> list[Path]:
@@ -115,28 +126,75 @@ def candidate_paths(dataset: Dataset, file: DataFile) -> list[Path]:
     return [cache_dir() / dataset.name / file.name, *(Path(p) for p in file.package_paths)]
 
 
-def download(url: str, destination: Path, sha256: str, timeout: float = 60.0) -> Path:
-    """Download ``url`` to ``destination`` atomically, keeping it only if the checksum matches."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.", suffix=".part")
-    partial_path = Path(partial)
+def _pooch():
+    """pooch, imported at the first download: loading an installed or cached copy needs no pooch
+    (nor its tqdm and requests), so ``import labs.data`` stays quick in every notebook."""
     try:
-        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
-            shutil.copyfileobj(response, out, CHUNK)
-        verify(partial_path, sha256, gzipped=destination.name.endswith(".gz"))
-        partial_path.chmod(0o644)  # readable by the grading sandbox's user, like an installed copy
-        os.replace(partial_path, destination)
-    except ChecksumMismatch as error:
+        import pooch
+    except ImportError as error:
+        raise DatasetUnavailable(f"downloading needs pooch (pip install -r requirements.txt): {error}") from error
+
+    pooch.get_logger().setLevel("WARNING")  # pooch logs each download at INFO: keep notebooks' output quiet
+    return pooch
+
+
+class _ContentRejected(ValueError):
+    """The decompressed content of a download is not the registry's; a ValueError, so pooch retries, then re-raises."""
+
+
+def download(url: str, destination: Path, sha256: str, timeout: float = DOWNLOAD_TIMEOUT,
+             retries: int | None = None) -> Path:
+    """Download ``url`` to ``destination`` with pooch, keeping it only if the checksum matches.
+
+    pooch streams the file into a temporary file beside ``destination`` (with a progress bar), checks it and
+    only then moves it into place, retrying ``retries`` times (default ``DOWNLOAD_RETRIES``). The registry's
+    SHA-256 of a plain file (an archive) is of the file itself: pooch's ``known_hash`` checks it, and a cached
+    copy that no longer matches is downloaded again. For a ``.gz`` the SHA-256 is of the *decompressed* content,
+    which ``known_hash`` cannot express, so the downloader checks that content inside pooch's transaction.
+    """
+    pooch = _pooch()
+    gzipped = destination.name.endswith(".gz")
+    transfer = pooch.HTTPDownloader(progressbar=True, timeout=timeout)  # every upstream URL is http(s)
+
+    def download_and_check_content(url: str, output_file: str, pup) -> None:
+        transfer(url, output_file, pup)
+        if gzipped:
+            try:
+                actual = content_sha256(Path(output_file), gzipped=True)
+            except ChecksumMismatch as error:
+                raise _ContentRejected(f"not a readable gzip file ({error.__cause__})") from None
+            if actual != sha256:
+                raise _ContentRejected(_mismatch(actual, sha256))
+
+    def readable(path: str, action: str, pup) -> str:
+        if action != "fetch":  # written now (pooch's temporary file is 0600), not a copy that was already there
+            os.chmod(path, 0o644)  # readable by the grading sandbox's user, like an installed copy
+        return path
+
+    registry = pooch.create(
+        path=destination.parent,
+        base_url="",  # each file has its own URL
+        registry={destination.name: None if gzipped else f"sha256:{sha256}"},
+        urls={destination.name: url},
+        retry_if_failed=DOWNLOAD_RETRIES if retries is None else retries,
+    )
+    try:
+        registry.fetch(destination.name, processor=readable, downloader=download_and_check_content)
+    except _ContentRejected as error:
         raise ChecksumMismatch(f"download of {url} rejected: {error}") from None
-    except OSError as error:
+    except ValueError as error:  # pooch's known_hash check
+        raise ChecksumMismatch(f"download of {url} rejected: its SHA-256 is not {sha256} ({error})") from None
+    except OSError as error:  # requests' errors (refused, timed out, HTTP 404...) are OSErrors too
         raise DatasetUnavailable(f"download of {url} failed: {error}") from error
-    finally:
-        partial_path.unlink(missing_ok=True)
     return destination
 
 
 def extract_from_archive(dataset: Dataset, file: DataFile, allow_download: bool = True) -> Path:
-    """``file`` taken out of the dataset's upstream archive (downloaded into the cache first if needed)."""
+    """``file`` taken out of the dataset's upstream archive (downloaded into the cache first if needed).
+
+    Kept by hand rather than pooch's ``Unzip`` processor: that extracts zip files only (a ``.deb`` is an ``ar``
+    archive, see ``labs.archives``), keeps the archive's directory tree, and checks no member's checksum.
+    """
     archive = dataset.archive
     inside = archive.member_path(file.name) if archive else None
     if archive is None or inside is None:
@@ -145,12 +203,12 @@ def extract_from_archive(dataset: Dataset, file: DataFile, allow_download: bool 
 
     directory = cache_dir() / dataset.name
     archive_path = directory / archive.name
-    if not archive_path.is_file():
-        if not allow_download:
-            raise DatasetUnavailable(f"not downloaded (downloads disabled): {archive.url}")
-        download(archive.url, archive_path, archive.sha256)
-    else:
+    if allow_download:
+        download(archive.url, archive_path, archive.sha256)  # a cached copy is checked, and replaced if corrupt
+    elif archive_path.is_file():
         verify(archive_path, archive.sha256, gzipped=False)
+    else:
+        raise DatasetUnavailable(f"not downloaded (downloads disabled): {archive.url}")
     try:
         content = archives.member(archive_path, inside)
     except archives.ArchiveError as error:

@@ -47,18 +47,33 @@ def test_idx_rejects_bad_files():
 @pytest.fixture
 def cache(tmp_path, monkeypatch):
     monkeypatch.setenv("LABS_DATA", str(tmp_path / "cache"))
+    monkeypatch.setattr(data, "DOWNLOAD_RETRIES", 1)  # one retry (pooch waits 1 s before it), not two
     return tmp_path / "cache"
 
 
 @pytest.fixture
 def server(tmp_path):
-    """An HTTP server on 127.0.0.1 serving tmp_path/www (no traffic leaves the machine)."""
+    """An HTTP server on 127.0.0.1 serving tmp_path/www (no traffic leaves the machine).
+
+    Yields the folder, the base URL, the list of paths requested (GETs, in order) and a dict
+    path -> how many of the next requests for it fail with HTTP 503 (a flaky mirror).
+    """
     www = tmp_path / "www"
     www.mkdir()
+    hits: list[str] = []
+    failures: dict[str, int] = {}
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, directory=str(www), **kwargs)
+
+        def do_GET(self):
+            hits.append(self.path)
+            if failures.get(self.path, 0) > 0:
+                failures[self.path] -= 1
+                self.send_error(503, "flaky mirror")
+                return
+            super().do_GET()
 
         def log_message(self, *args):
             pass
@@ -66,7 +81,7 @@ def server(tmp_path):
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield www, f"http://127.0.0.1:{httpd.server_address[1]}"
+    yield www, f"http://127.0.0.1:{httpd.server_address[1]}", hits, failures
     httpd.shutdown()
     httpd.server_close()
 
@@ -81,29 +96,49 @@ def _toy(url: str, sha256: str, package_paths=()) -> data.Dataset:
     )
 
 
-def test_download_verifies_checksum_and_caches(cache, server):
-    www, base = server
+def test_download_verifies_checksum_and_caches(cache, server, capfd):
+    www, base, hits, _ = server
     raw = idx_bytes(np.array([3, 1, 4, 1, 5], dtype=np.uint8))
-    (www / "toy-labels-idx1-ubyte.gz").write_bytes(gzip.compress(raw))
+    # Compressed at another level than the registry's copy was: the checksum is of the content, so it still verifies.
+    (www / "toy-labels-idx1-ubyte.gz").write_bytes(gzip.compress(raw, compresslevel=1))
     toy = _toy(f"{base}/toy-labels-idx1-ubyte.gz", hashlib.sha256(raw).hexdigest())
     path = data.locate(toy, toy.files[0])
     assert path == cache / "toy" / "toy-labels-idx1-ubyte.gz"
     np.testing.assert_array_equal(read_idx(path), [3, 1, 4, 1, 5])
+    assert path.stat().st_mode & 0o044 == 0o044  # readable by the sandbox's user (pooch writes 0600)
+    assert "Downloading" not in capfd.readouterr().err  # pooch's INFO log stays quiet
     # Second time it comes from the cache: the server no longer has it.
     (www / "toy-labels-idx1-ubyte.gz").unlink()
     assert data.locate(toy, toy.files[0]) == path
     assert list((cache / "toy").iterdir()) == [path]
+    assert hits == ["/toy-labels-idx1-ubyte.gz"]
 
 
 def test_wrong_checksum_is_a_clear_error_and_leaves_nothing(cache, server):
-    www, base = server
+    www, base, hits, _ = server
     (www / "toy-labels-idx1-ubyte.gz").write_bytes(gzip.compress(b"tampered"))
     toy = _toy(f"{base}/toy-labels-idx1-ubyte.gz", "0" * 64)
     with pytest.raises(data.DatasetUnavailable) as caught:
         data.locate(toy, toy.files[0])
     message = str(caught.value)
     assert "SHA-256" in message and "0" * 64 in message and "rejected" in message
+    assert hashlib.sha256(b"tampered").hexdigest() in message  # the content's checksum, not the .gz file's
     assert not (cache / "toy").exists() or list((cache / "toy").iterdir()) == []
+    assert len(hits) == 2  # a corrupt transfer is retried once (DOWNLOAD_RETRIES) before it is rejected
+
+
+def test_a_flaky_mirror_is_retried_and_a_missing_file_is_a_clear_error(cache, server):
+    www, base, hits, failures = server
+    raw = idx_bytes(np.array([2, 7], dtype=np.uint8))
+    (www / "toy-labels-idx1-ubyte.gz").write_bytes(gzip.compress(raw))
+    toy = _toy(f"{base}/toy-labels-idx1-ubyte.gz", hashlib.sha256(raw).hexdigest())
+    failures["/toy-labels-idx1-ubyte.gz"] = 1
+    np.testing.assert_array_equal(read_idx(data.locate(toy, toy.files[0])), [2, 7])
+    assert hits == ["/toy-labels-idx1-ubyte.gz"] * 2
+    gone = _toy(f"{base}/gone.gz", "0" * 64)
+    with pytest.raises(data.DatasetUnavailable) as caught:
+        data.locate(replace(gone, name="gone"), gone.files[0])
+    assert f"download of {base}/gone.gz failed" in str(caught.value) and "404" in str(caught.value)
 
 
 def test_missing_dataset_says_where_it_looked_and_how_to_get_it(cache, tmp_path):
@@ -239,7 +274,7 @@ def _archived_toy(url: str, archive_sha: str, content: bytes) -> data.Dataset:
 
 
 def test_a_file_is_extracted_from_its_upstream_debian_package(cache, server):
-    www, base = server
+    www, base, hits, _ = server
     content = b"an R lazy-load database, odd length"
     deb = _deb({"usr/lib/R/site-library/toy/data/Rdata.rdb": content, "usr/share/doc/toy/copyright": b"MIT"})
     (www / "toy_1.0_all.deb").write_bytes(deb)
@@ -247,19 +282,31 @@ def test_a_file_is_extracted_from_its_upstream_debian_package(cache, server):
     path = data.locate(toy, toy.files[0])
     assert path == cache / "toy-archived" / "Rdata.rdb" and path.read_bytes() == content
     assert path.stat().st_mode & 0o044 == 0o044  # readable by the sandbox's user
+    cached_deb = cache / "toy-archived" / "toy_1.0_all.deb"
+    assert cached_deb.read_bytes() == deb and cached_deb.stat().st_mode & 0o044 == 0o044
     (www / "toy_1.0_all.deb").unlink()
     path.unlink()  # extracted again from the cached archive, without the network
     assert data.locate(toy, toy.files[0]).read_bytes() == content
+    assert hits == ["/toy_1.0_all.deb"]
+    # A cached archive that no longer matches its checksum is rejected offline, and downloaded again online.
+    cached_deb.write_bytes(deb[:-1])
+    path.unlink()
+    with pytest.raises(data.DatasetUnavailable, match="SHA-256 of content is"):
+        data.locate(toy, toy.files[0], allow_download=False)
+    (www / "toy_1.0_all.deb").write_bytes(deb)
+    assert data.locate(toy, toy.files[0]).read_bytes() == content
+    assert cached_deb.read_bytes() == deb and len(hits) == 2
 
 
 def test_a_tampered_archive_or_member_is_rejected(cache, server):
-    www, base = server
+    www, base, _, _ = server
     content = b"the real thing"
     deb = _deb({"usr/lib/R/site-library/toy/data/Rdata.rdb": content})
     (www / "toy_1.0_all.deb").write_bytes(deb)
     wrong_archive = _archived_toy(f"{base}/toy_1.0_all.deb", "0" * 64, content)
-    with pytest.raises(data.DatasetUnavailable, match="SHA-256"):
+    with pytest.raises(data.DatasetUnavailable, match="rejected: its SHA-256 is not 0{64}"):
         data.locate(wrong_archive, wrong_archive.files[0])
+    assert not (cache / "toy-archived").exists() or list((cache / "toy-archived").iterdir()) == []
     wrong_member = _archived_toy(f"{base}/toy_1.0_all.deb", hashlib.sha256(deb).hexdigest(), b"something else")
     with pytest.raises(data.DatasetUnavailable, match="SHA-256"):
         data.locate(wrong_member, wrong_member.files[0])

@@ -122,7 +122,7 @@ def _graded(course_dir: Path) -> dict:
                  for s in gb.assignment_submissions(LAB) for nb in s.notebooks for g in nb.grades}
         comments = {(s.student.id, c.cell.name): c.auto_comment
                     for s in gb.assignment_submissions(LAB) for nb in s.notebooks for c in nb.comments}
-    with open(grading.export_grades(course_dir), newline="") as handle:
+    with open(course_dir / grading.GRADES_FILE, newline="") as handle:  # exported by grade
         exported = sorted(tuple(sorted(row.items())) for row in csv.DictReader(handle))
     report = {r.student: (r.autograded, r.max_autograded, r.score, r.late_penalty, tuple(r.flags)) for r in results}
     return {"report": report, "cells": cells, "comments": comments, "grades.csv": exported}

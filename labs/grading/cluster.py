@@ -530,6 +530,7 @@ def grade_all(labs: list[str], root: Path, cluster: str, sandboxed: bool = True,
                 with contextlib.suppress(MissingEntry):
                     assignment = gb.find_assignment(result.lab)
                     result.max_score, result.max_autograded = assignment.max_score, assignment.max_code_score
+    grading.export_grades(root)
     stats.wall = time.perf_counter() - start
     return results
 

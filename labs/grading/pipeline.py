@@ -4,7 +4,7 @@
 kernelspec installed, every environment change undone afterwards): the canary (:mod:`labs.grading.canary`, the model solution
 graded first) -> each student in a pool (:func:`grade_student`: stage a checked copy -> autograde in the sandbox ->
 remove planted files -> classify failures -> feedback) -> infrastructure failures graded again alone -> scores from the
-gradebook. Then :func:`export_grades` writes ``grades.csv``. One student's broken submission is reported in the result
+gradebook -> :func:`export_grades` writes ``grades.csv``. One student's broken submission is reported in the result
 and never stops the others.
 """
 
@@ -35,6 +35,8 @@ from labs.grading.flags import NOT_GRADED, Flag, legend
 
 # Autograde reads a checked copy of each submission from here, never submitted/ itself.
 STAGING = ".grading"
+# Every grade in the gradebook, exported by nbgrader's CSV exporter at the end of each grading run.
+GRADES_FILE = "grades.csv"
 # Notebook metadata in which SealNotebookFolder tells inspect_run what the kernel planted at the notebook's path.
 PLANTED_KEY = "labs_planted"
 
@@ -466,10 +468,10 @@ def _fill_scores(results: list[StudentResult], root: Path) -> None:
 
 
 def export_grades(root: Path) -> Path:
-    """Write every grade in the gradebook to ``grades.csv`` (nbgrader's CSV exporter)."""
+    """Write every grade in the gradebook to ``GRADES_FILE`` (nbgrader's CSV exporter); the last step of a run."""
     from nbgrader.plugins.export import CsvExportPlugin
 
-    target = root / "grades.csv"
+    target = root / GRADES_FILE
     with course.gradebook(root) as gb:
         CsvExportPlugin(to=str(target)).export(gb)
     return target
@@ -529,7 +531,7 @@ def grading_environment(root: Path, sandboxed: bool):
 
 
 def grade(lab: str, root: Path, jobs: int | None = None, sandboxed: bool = True, canary: bool = True) -> list[StudentResult]:
-    """Autograde and give feedback to every student of ``lab``; ``jobs`` students at a time.
+    """Autograde and give feedback to every student of ``lab``, ``jobs`` students at a time; export every grade.
 
     Student code runs in the bubblewrap sandbox unless ``sandboxed`` is False; when no sandbox
     can be made, this raises :class:`labs.grading.sandbox.SandboxUnavailable` rather than run it unconfined.
@@ -552,6 +554,8 @@ def grade_all(labs: list[str], root: Path, jobs: int | None = None, sandboxed: b
     not start) is graded again at the end, alone, with the same per-cell limit, and the second run's grades are
     the ones kept and reported; only a second failure scores 0. A student's own endless loop therefore costs one
     more timeout, alone, at the end of the run.
+
+    Last, every grade of the gradebook (this run's and earlier ones) is exported to ``GRADES_FILE``.
     """
     for lab in labs:
         ensure_released(lab, root)
@@ -571,6 +575,7 @@ def grade_all(labs: list[str], root: Path, jobs: int | None = None, sandboxed: b
         results = [_retry_alone(first, root, sandboxed, progress) if first.infrastructure_failure else first
                    for first in results]
     _fill_scores(results, root)
+    export_grades(root)
     return results
 
 

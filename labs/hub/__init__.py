@@ -386,8 +386,7 @@ def grade(settings: HubSettings, lab: str, jobs: int | None = None):
 
     course_dir = settings.course_dir()
     try:
-        results = grading.grade(lab, course_dir, jobs, sandboxed=True)
-        grading.export_grades(course_dir)
+        results = grading.grade(lab, course_dir, jobs, sandboxed=True)  # (grades.csv exported too)
     finally:
         _chown_tree(course_dir, settings.instructor)
     return results
