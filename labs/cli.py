@@ -7,23 +7,23 @@ import sys
 import time
 from pathlib import Path
 
-from labs.course import paths
+from labs.course import Course, paths
 
 
-def _labs(requested: list[str], root: Path) -> list[str]:
-    known = paths.lab_names(root)
+def _labs(requested: list[str], course: Course) -> list[str]:
+    known = course.labs()
     unknown = [lab for lab in requested if lab not in known]
     if unknown:
         raise SystemExit(f"error: unknown lab(s) {', '.join(unknown)}; labs in source/: {', '.join(known) or 'none'}")
     return requested or known
 
 
-def cmd_check(args, root: Path) -> int:
+def cmd_check(args, course: Course) -> int:
     from labs.course.contract import check_lab
 
     failed = 0
-    for lab in _labs(args.labs, root):
-        problems = check_lab(lab, root)
+    for lab in _labs(args.labs, course):
+        problems = check_lab(course, lab)
         print(f"{lab}: {'ok' if not problems else f'{len(problems)} problem(s)'}")
         for problem in problems:
             print(f"  {problem}")
@@ -31,13 +31,13 @@ def cmd_check(args, root: Path) -> int:
     return 1 if failed else 0
 
 
-def cmd_release(args, root: Path) -> int:
+def cmd_release(args, course: Course) -> int:
     from labs.course import release
 
     status = 0
-    for lab in _labs(args.labs, root):
+    for lab in _labs(args.labs, course):
         if args.check:
-            problems = release.check(lab, root)
+            problems = release.check_fresh(course, lab)
             print(f"release/{lab}: {'up to date' if not problems else 'STALE'}")
             for problem in problems:
                 print(f"  {problem}")
@@ -45,15 +45,15 @@ def cmd_release(args, root: Path) -> int:
                 print(f"  regenerate with: python -m labs release {lab}")
                 status = 1
         else:
-            print(f"release/{lab}: generated at {release.generate(lab, root)}")
+            print(f"release/{lab}: generated at {release.generate(course, lab)}")
     return status
 
 
-def cmd_grade(args, root: Path) -> int:
+def cmd_grade(args, course: Course) -> int:
     from labs.grading import pipeline as grading
     from labs.grading.flags import Flag
 
-    (lab,) = _labs([args.lab], root)
+    (lab,) = _labs([args.lab], course)
     start = time.perf_counter()
     if args.unsafe_no_sandbox:
         print("warning: grading WITHOUT a sandbox: student code runs with your rights", file=sys.stderr)
@@ -64,15 +64,15 @@ def cmd_grade(args, root: Path) -> int:
             print(line, file=sys.stderr, flush=True)
 
         try:
-            results = grading_cluster.grade(lab, root, args.cluster, sandboxed=not args.unsafe_no_sandbox, progress=progress,
+            results = grading_cluster.grade(course, lab, args.cluster, sandboxed=not args.unsafe_no_sandbox, progress=progress,
                                             canary=not args.no_canary)
         except grading_cluster.ClusterUnavailable as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
     else:
-        results = grading.grade(lab, root, args.jobs, sandboxed=not args.unsafe_no_sandbox, canary=not args.no_canary)
+        results = grading.grade(course, lab, args.jobs, sandboxed=not args.unsafe_no_sandbox, canary=not args.no_canary)
     print(grading.format_report(results))
-    print(f"grades exported to {root / grading.GRADES_FILE} ({time.perf_counter() - start:.1f} s)")
+    print(f"grades exported to {course.root / grading.GRADES_FILE} ({time.perf_counter() - start:.1f} s)")
     failed = [r.student for r in results if Flag.FAILED in r.flags]
     if failed:
         print(f"error: {len(failed)} submission(s) could not be graded on the cluster ({', '.join(failed)}); "
@@ -81,45 +81,45 @@ def cmd_grade(args, root: Path) -> int:
     return 0
 
 
-def cmd_deadline(args, root: Path) -> int:
+def cmd_deadline(args, course: Course) -> int:
     from datetime import datetime, timezone
 
     from labs.grading import pipeline as grading
 
-    (lab,) = _labs([args.lab], root)
+    (lab,) = _labs([args.lab], course)
     try:
         when = datetime.fromisoformat(args.when)
     except ValueError:
         raise SystemExit(f"error: cannot read {args.when!r} as a date and time, e.g. '2026-12-04 16:00' or '2026-12-04T16:00+00:00'")
     if when.tzinfo is not None:
         when = when.astimezone(timezone.utc).replace(tzinfo=None)
-    grading.set_deadline(lab, root, when)
+    grading.set_deadline(course, lab, when)
     print(f"{lab} is due {when:%Y-%m-%d %H:%M} UTC")
     return 0
 
 
-def cmd_schedule(args, root: Path) -> int:
+def cmd_schedule(args, course: Course) -> int:
     from labs.course import schedule
 
-    plan = schedule.load(root)
+    plan = schedule.load(course)
     if args.check:
-        print(schedule.calendar(plan, schedule.released(root)))
+        print(schedule.calendar(plan, schedule.released(course)))
         print(f"{schedule.SCHEDULE_FILE}: ok (nothing applied)")
         return 0
-    applied, unreleased = schedule.apply(plan, root)
-    print(schedule.calendar(plan, schedule.released(root)))
+    applied, unreleased = schedule.apply(course, plan)
+    print(schedule.calendar(plan, schedule.released(course)))
     print(f"due dates written to the gradebook for {len(applied)} assignment(s)")
     if unreleased:
         print(f"not released yet: {', '.join(unreleased)}; after `python -m labs release`, run `python -m labs schedule` again")
     return 0
 
 
-def cmd_marks(args, root: Path) -> int:
+def cmd_marks(args, course: Course) -> int:
     from labs.course import marks, schedule
 
-    plan = schedule.load(root)
-    results, notes = marks.compute(plan, root, args.project)
-    target = marks.write_csv(results, plan, args.out or root / marks.MARKS_FILE)
+    plan = schedule.load(course)
+    results, notes = marks.compute(course, plan, args.project)
+    target = marks.write_csv(results, plan, args.out or course.root / marks.MARKS_FILE)
     for note in notes:
         print(f"note: {note}")
     print(marks.format_table(results, plan))
@@ -128,19 +128,19 @@ def cmd_marks(args, root: Path) -> int:
     return 0
 
 
-def cmd_demo(args, root: Path) -> int:
+def cmd_demo(args, course: Course) -> int:
     from labs.qa import demo
 
     start = time.perf_counter()
-    table, _ = demo.run(root, args.jobs, _labs(args.labs, root))
+    table, _ = demo.run(course, args.jobs, _labs(args.labs, course))
     print(f"\nGrades (total points; written answers of demo students are not yet graded by hand):\n{table}")
-    if (root / "course.toml").is_file():
-        print(f"\nModule marks (course.toml's weights; made-up project marks; also in marks.csv):\n{demo.module_marks(root)}")
+    if (course.root / "course.toml").is_file():
+        print(f"\nModule marks (course.toml's weights; made-up project marks; also in marks.csv):\n{demo.module_marks(course)}")
     print(f"\ndemo finished in {time.perf_counter() - start:.1f} s")
     return 0
 
 
-def cmd_data(args, root: Path) -> int:
+def cmd_data(args, course: Course) -> int:
     from labs import data
 
     names = args.names or sorted(data.REGISTRY)
@@ -163,12 +163,12 @@ def cmd_data(args, root: Path) -> int:
     return 0
 
 
-def cmd_start(args, root: Path) -> int:
+def cmd_start(args, course: Course) -> int:
     from labs.course import start
 
-    (lab,) = _labs([args.lab], root)
+    (lab,) = _labs([args.lab], course)
     try:
-        target = start.start(lab, root, args.into)
+        target = start.start(course, lab, args.into)
     except start.WorkExists as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -178,14 +178,14 @@ def cmd_start(args, root: Path) -> int:
     return 0
 
 
-def cmd_hub(args, root: Path) -> int:
+def cmd_hub(args, course: Course) -> int:
     from labs import hub
 
-    settings = hub.default_settings(root, args.port)
+    settings = hub.default_settings(course.root, args.port)
     if args.exchange:
         settings.exchange = args.exchange.resolve()
     if args.labs:
-        settings.labs = tuple(_labs(args.labs, root))
+        settings.labs = tuple(_labs(args.labs, course))
     if args.instructor:
         settings.instructor = args.instructor
     if args.action == "grade":
@@ -285,8 +285,9 @@ def main(argv: list[str] | None = None) -> int:
     from labs.hub import HubError
 
     try:
-        root = args.root.resolve() if args.root else paths.course_root()
-        return args.func(args, root)
+        # The one place that finds the course by itself: the command is run from it (or given --root).
+        course = Course(args.root.resolve() if args.root else paths.course_root())
+        return args.func(args, course)
     except SandboxUnavailable as error:
         print(f"error: refusing to run student code unsandboxed: {error}.\n"
               "Pass --unsafe-no-sandbox to grade anyway (only for notebooks you trust).", file=sys.stderr)

@@ -11,15 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from labs.course import execution_settings
-from labs.course.paths import LAB_NAME, lab_names
+from labs.course import Course
+from labs.course.paths import LAB_NAME
 from tests import timings
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build"
 TIMINGS_DIR = BUILD / "timings"
 TIMINGS_TABLE = BUILD / "timings.md"
-LABS = lab_names(ROOT)
+COURSE = Course(ROOT)  # the course of this repository
+LABS = COURSE.labs()
 
 _session_start = time.perf_counter()
 
@@ -86,7 +87,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         return
     workers = config.getoption("numprocesses", None)
     workers = workers if isinstance(workers, int) and workers > 0 else 1
-    cell_limit, _ = execution_settings(ROOT)
+    cell_limit, _ = COURSE.execution_settings()
     text = timings.table(rows, time.perf_counter() - _session_start, workers, cell_limit)
     TIMINGS_TABLE.parent.mkdir(parents=True, exist_ok=True)
     TIMINGS_TABLE.write_text(text + "\n")

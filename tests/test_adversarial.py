@@ -20,7 +20,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_markdown_cell
 
-from labs.course import CONFIG_FILE
+from labs.course import CONFIG_FILE, Course
 from labs.grading import pipeline as grading
 from labs.grading import sandbox
 from tests.tinylab import (
@@ -204,7 +204,7 @@ def graded(tmp_path_factory):
     submitted_before = _digest(course / "submitted")
     start = time.perf_counter()
     try:
-        results = {r.student: r for r in grading.grade(LAB, course, jobs=2, canary=False)}
+        results = {r.student: r for r in grading.grade(Course(course), LAB, jobs=2, canary=False)}
     finally:
         listener.close()
     seconds = time.perf_counter() - start

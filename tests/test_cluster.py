@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from labs import course
+from labs.course import Course
 from labs.grading import cluster as grading_cluster
 from labs.grading import pipeline as grading
 from tests.tinylab import LAB, hand_in_four, make_course
@@ -110,7 +110,7 @@ def _grades(results) -> dict:
 
 def _cells(course_dir: Path) -> dict:
     """Every cell's grade and comment in the gradebook, and which graded files exist."""
-    with course.gradebook(course_dir) as gb:
+    with Course(course_dir).gradebook() as gb:
         cells = {(s.student.id, nb.name, g.cell.name): (g.auto_score, g.needs_manual_grade, nb.late_submission_penalty)
                  for s in gb.assignment_submissions(LAB) for nb in s.notebooks for g in nb.grades}
         comments = {(s.student.id, c.cell.name): c.auto_comment
@@ -124,7 +124,7 @@ def _cells(course_dir: Path) -> dict:
 def local(ungraded, tmp_path_factory):
     """The reference: the same course graded on this machine, one student at a time."""
     course_dir = _copy(ungraded, tmp_path_factory.mktemp("local") / "course")
-    results = grading.grade(LAB, course_dir, jobs=1, canary=False)  # (grades.csv exported)
+    results = grading.grade(Course(course_dir), LAB, jobs=1, canary=False)  # (grades.csv exported)
     return course_dir, results
 
 
@@ -210,7 +210,7 @@ def test_a_killed_worker_s_students_are_graded_on_another(dask_cluster, ungraded
     killer.start()
     lines, stats = [], grading_cluster.Stats()
     # (No canary: the worker killed must be grading a student, not the model solution graded before them.)
-    results = grading_cluster.grade(LAB, course_dir, address, progress=lines.append, stats=stats, timeout=RUN_TIMEOUT,
+    results = grading_cluster.grade(Course(course_dir), LAB, address, progress=lines.append, stats=stats, timeout=RUN_TIMEOUT,
                                     canary=False)
     killer.join(timeout=30)
     assert killed.get("in_flight"), f"the worker was not killed while grading: {lines}"
@@ -233,7 +233,7 @@ def test_a_student_whose_grading_keeps_failing_is_reported(dask_cluster, ungrade
     lines, stats = [], grading_cluster.Stats()
     start = time.monotonic()
     # Half a second is not enough to grade anyone: every try of the task fails, and it is retried RETRIES times.
-    results = grading_cluster.grade(LAB, course_dir, address, progress=lines.append, stats=stats, task_timeout=0.5,
+    results = grading_cluster.grade(Course(course_dir), LAB, address, progress=lines.append, stats=stats, task_timeout=0.5,
                                     retries=1, timeout=RUN_TIMEOUT, canary=False)  # (the canary would fail the same way)
     assert time.monotonic() - start < RUN_TIMEOUT
     (ada,) = results
@@ -243,7 +243,7 @@ def test_a_student_whose_grading_keeps_failing_is_reported(dask_cluster, ungrade
     assert ada.max_autograded == 2  # the report still shows what was at stake
     from nbgrader.api import MissingEntry
 
-    with course.gradebook(course_dir) as gb, pytest.raises(MissingEntry):
+    with Course(course_dir).gradebook() as gb, pytest.raises(MissingEntry):
         gb.find_submission(LAB, "ada")  # nothing was written for the failed student
     assert not (course_dir / "autograded" / "ada").exists()
 
@@ -255,7 +255,7 @@ def test_an_unreachable_scheduler_stops_before_anything_is_written(ungraded, tmp
     address = f"tcp://127.0.0.1:{_free_port()}"  # nothing listens there
     start = time.monotonic()
     with pytest.raises(grading_cluster.ClusterUnavailable, match="cannot reach the Dask scheduler at tcp://127.0.0.1"):
-        grading_cluster.grade(LAB, course_dir, address, connect_timeout=3)
+        grading_cluster.grade(Course(course_dir), LAB, address, connect_timeout=3)
     done = subprocess.run([sys.executable, "-m", "labs", "--root", str(course_dir), "grade", LAB, "--cluster", address],
                           capture_output=True, text=True, timeout=120)
     assert time.monotonic() - start < 120

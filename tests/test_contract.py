@@ -8,21 +8,21 @@ import re
 import nbformat
 import pytest
 
-from labs.course import cells
+from labs.course import Course, cells
 from labs.course.contract import check_lab, check_notebook
-from labs.course.paths import LAB_NAME, is_test, lab_notebooks
-from tests.conftest import LABS, ROOT
+from labs.course.paths import LAB_NAME, is_test
+from tests.conftest import COURSE, LABS
 
 
 @pytest.mark.parametrize("lab", LABS)
 def test_lab_obeys_the_contract(lab):
-    problems = check_lab(lab, ROOT)
+    problems = check_lab(COURSE, lab)
     assert not problems, "\n".join(problems)
 
 
 @pytest.fixture
 def good_notebook():
-    return nbformat.read(str(lab_notebooks(LABS[0], ROOT)[0]), as_version=4)
+    return nbformat.read(str(COURSE.notebooks(LABS[0])[0]), as_version=4)
 
 
 def _problems(nb, tmp_path, lab="lab01"):
@@ -66,7 +66,7 @@ def test_points_and_unique_ids(good_notebook, tmp_path):
     lab_dir.mkdir(parents=True)
     nbformat.write(good_notebook, str(lab_dir / "a.ipynb"))
     nbformat.write(good_notebook, str(lab_dir / "b.ipynb"))
-    assert any("also used in" in p for p in check_lab("lab01", tmp_path / "course"))
+    assert any("also used in" in p for p in check_lab(Course(tmp_path / "course"), "lab01"))
 
 
 def test_locked_title_and_setup(good_notebook, tmp_path):
@@ -105,11 +105,11 @@ def test_every_new_lab_has_a_written_answer(good_notebook, tmp_path):
         if cells.grade_id(cell):
             cells.meta(cell)["grade_id"] = cells.grade_id(cell).replace("lab01-", "lab12-")
     nbformat.write(nb, str(lab_dir / "1_a.ipynb"))
-    assert any("no graded written answer" in p for p in check_lab("lab12", tmp_path / "course"))
+    assert any("no graded written answer" in p for p in check_lab(Course(tmp_path / "course"), "lab12"))
     nb.cells.append(nbformat.v4.new_markdown_cell("Because the features were learned on ImageNet.", metadata={"nbgrader": {
         "grade": True, "solution": True, "locked": False, "points": 2, "schema_version": 3, "grade_id": "lab12-why"}}))
     nbformat.write(nb, str(lab_dir / "1_a.ipynb"))
-    assert check_lab("lab12", tmp_path / "course") == []
+    assert check_lab(Course(tmp_path / "course"), "lab12") == []
 
 
 def _as_test(nb, name="test9"):
@@ -137,7 +137,7 @@ def test_a_test_needs_no_handout_and_no_written_answer(good_notebook, tmp_path):
     nb = _as_test(good_notebook)
     nb.cells = [c for c in nb.cells if not cells.is_manual(c)]
     nbformat.write(nb, str(test_dir / "test9.ipynb"))
-    assert check_lab("test9", course) == []
+    assert check_lab(Course(course), "test9") == []
     # A lab with the same content is refused: it lacks a handout, objectives and a written answer.
     lab_dir = course / "source" / "lab12"
     lab_dir.mkdir(parents=True)
@@ -145,7 +145,7 @@ def test_a_test_needs_no_handout_and_no_written_answer(good_notebook, tmp_path):
         if cells.grade_id(cell):
             cells.meta(cell)["grade_id"] = cells.grade_id(cell).replace("test9-", "lab12-")
     nbformat.write(nb, str(lab_dir / "1_a.ipynb"))
-    problems = "\n".join(check_lab("lab12", course))
+    problems = "\n".join(check_lab(Course(course), "lab12"))
     assert "README.md handout is missing" in problems and "no graded written answer" in problems
     assert "objectives and the estimated time" in problems
 

@@ -5,20 +5,19 @@ from __future__ import annotations
 import pytest
 
 from labs.course import cells
-from labs.course.paths import lab_notebooks
 from labs.qa import execute, faults
 from labs.qa.faults import CatalogueError, Fault
-from tests.conftest import LABS, ROOT
+from tests.conftest import COURSE, LABS
 
 MIN_FAULTS_PER_ANSWER = 3
 
 
 @pytest.mark.parametrize("lab", LABS)
 def test_every_answer_has_three_faults(lab):
-    catalogue = faults.load(lab, ROOT)
+    catalogue = faults.load(COURSE, lab)
     answers = [
         cells.grade_id(cell)
-        for path in lab_notebooks(lab, ROOT)
+        for path in COURSE.notebooks(lab)
         for cell in execute.read(path).cells
         if cells.is_answer(cell)
     ]
@@ -31,8 +30,8 @@ def test_every_answer_has_three_faults(lab):
 
 @pytest.mark.parametrize("lab", LABS)
 def test_every_fault_applies_to_the_current_solution(lab):
-    notebooks = lab_notebooks(lab, ROOT)
-    for fault in faults.load(lab, ROOT):
+    notebooks = COURSE.notebooks(lab)
+    for fault in faults.load(COURSE, lab):
         source = execute.read(faults.notebook_of(fault.answer, notebooks))
         broken = faults.inject(source, fault)  # raises CatalogueError when it no longer fits
         assert cells.find(broken, fault.answer)[1].source != cells.find(source, fault.answer)[1].source

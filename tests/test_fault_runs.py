@@ -16,7 +16,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from labs.course import CONFIG_FILE
 from labs.qa import execute, fault_runs, faults
 from labs.qa.faults import Fault
-from tests.conftest import ROOT
+from tests.conftest import COURSE, ROOT
 from tests.tinylab import meta
 
 # The kernel-backed tests share one forked run: one xdist worker.
@@ -94,7 +94,7 @@ def forked(probe):
     course, path = probe
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("COMP6248_ROOT", str(course))
-        return fault_runs.run(path, [POLLUTES, *TWINS, *SCORED, NATIVE_STDERR, DIES])
+        return fault_runs.run(COURSE, path, [POLLUTES, *TWINS, *SCORED, NATIVE_STDERR, DIES])
 
 
 @pytest.mark.slow
@@ -124,7 +124,7 @@ def test_a_fork_scores_each_test_as_a_fresh_kernel_does(forked, probe, monkeypat
         branch = forked.branches[fault.name]
         assert not branch.problem()
         assert branch.survived() == (list(fault.fails) if fault is NATIVE_STDERR else []), (fault.name, branch.errors)
-        fresh = execute.run(execute.truncate_after(faults.inject(source, fault), faults.last_failing_test(source, fault)),
+        fresh = execute.run(COURSE, execute.truncate_after(faults.inject(source, fault), faults.last_failing_test(source, fault)),
                             work).by_id()
         assert {t: fresh[t].score for t in fault.fails} == {t: branch.scores[t].score for t in fault.fails}, fault.name
 

@@ -9,8 +9,8 @@ import nbformat
 from bs4 import BeautifulSoup
 from nbconvert.exporters import HTMLExporter
 
-from labs import course
 from labs.grading.feedback import MISSING_ALT, FeedbackHTMLExporter
+from tests.conftest import COURSE
 
 ROOT = Path(__file__).resolve().parents[1]
 PIXEL = base64.b64encode(bytes.fromhex(
@@ -52,5 +52,5 @@ def test_the_page_is_nbconvert_s_with_every_image_described():
 
 
 def test_the_course_s_feedback_uses_it():
-    config = course.load_config(ROOT)
+    config = COURSE.load_config()
     assert config.GenerateFeedback.exporter_class == "labs.grading.feedback.FeedbackHTMLExporter"

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from labs import course
-from labs.course import release
+from labs.course import Course, release
 from labs.grading import cluster as grading_cluster
 from labs.grading import pipeline as grading
 from tests.tinylab import LAB, NOTEBOOK, hand_in_four, make_course, submit
@@ -116,8 +116,8 @@ def _course(directory: Path, extra_config: str = "") -> Path:
 
 def _graded(course_dir: Path) -> dict:
     """The course graded with two jobs: the report's numbers, every cell's grade and comment, and grades.csv."""
-    results = grading.grade(LAB, course_dir, jobs=2, canary=False)  # (the canary is tested in test_grading_features)
-    with course.gradebook(course_dir) as gb:
+    results = grading.grade(Course(course_dir), LAB, jobs=2, canary=False)  # (the canary is tested in test_grading_features)
+    with Course(course_dir).gradebook() as gb:
         cells = {(s.student.id, nb.name, g.cell.name): (g.auto_score, g.needs_manual_grade, nb.late_submission_penalty)
                  for s in gb.assignment_submissions(LAB) for nb in s.notebooks for g in nb.grades}
         comments = {(s.student.id, c.cell.name): c.auto_comment
@@ -132,7 +132,7 @@ def _graded(course_dir: Path) -> dict:
 def test_postgres_gradebook_gives_the_sqlite_grades(postgres_url, tmp_path):
     on_sqlite = _graded(_course(tmp_path / "sqlite"))
     postgres_dir = _course(tmp_path / "postgres", f"c.CourseDirectory.db_url = {postgres_url!r}\n")
-    assert course.db_url(postgres_dir) == postgres_url
+    assert Course(postgres_dir).db_url == postgres_url
     on_postgres = _graded(postgres_dir)
     assert not (postgres_dir / "gradebook.db").exists()  # everything went to the server
     report = on_sqlite["report"]  # the reference is sound: right, wrong, late and unreadable graded as such
@@ -140,9 +140,9 @@ def test_postgres_gradebook_gives_the_sqlite_grades(postgres_url, tmp_path):
     assert "invalid" in report["dee"][4]
     assert on_postgres == on_sqlite
     # A cluster worker's private course grades into a scratch SQLite gradebook holding the lab, never into the server.
-    worker_course = grading_cluster._course_template(grading_cluster.lab_bundle(postgres_dir, LAB), tmp_path / "worker")
-    assert course.db_url(worker_course) == f"sqlite:///{worker_course / 'gradebook.db'}"
-    with course.gradebook(worker_course) as gb:
+    worker_course = grading_cluster._course_template(grading_cluster.lab_bundle(Course(postgres_dir), LAB), tmp_path / "worker")
+    assert Course(worker_course).db_url == f"sqlite:///{worker_course / 'gradebook.db'}"
+    with Course(worker_course).gradebook() as gb:
         assert [nb.name for nb in gb.find_assignment(LAB).notebooks] == [Path(NOTEBOOK).stem]
 
 
@@ -169,17 +169,18 @@ def test_a_database_that_is_down_stops_grading_before_anything_is_written(tmp_pa
 def test_every_tool_reads_the_configured_gradebook_and_copies_keep_their_own(tmp_path):
     plain = tmp_path / "plain"
     plain.mkdir()
-    assert course.db_url(plain) == f"sqlite:///{plain / 'gradebook.db'}"  # nbgrader's default, with no configuration
-    assert not course.has_gradebook(plain) and not (plain / "gradebook.db").exists()  # asking creates nothing
+    assert Course(plain).db_url == f"sqlite:///{plain / 'gradebook.db'}"  # nbgrader's default, with no configuration
+    assert not Course(plain).has_gradebook() and not (plain / "gradebook.db").exists()  # asking creates nothing
     served, nowhere = tmp_path / "served", tmp_path / "no-server"
     (served / "source" / LAB).mkdir(parents=True)
     nowhere.mkdir()
     url = f"postgresql://{SUPERUSER}:secret@/comp6248?host={nowhere}"
     (served / course.CONFIG_FILE).write_text(f"c = get_config()\nc.CourseDirectory.db_url = {url!r}\n")
-    assert course.db_url(served) == url
-    copy = course.copy_lab(served, LAB, tmp_path / "copy")  # a release check or a benchmark: never the course's database
-    assert course.db_url(copy) == f"sqlite:///{copy / 'gradebook.db'}"
-    for ask in (course.has_gradebook, course.gradebook, lambda root: release.generate(LAB, root)):
+    assert Course(served).db_url == url
+    copy = Course(served).copy_lab(LAB, tmp_path / "copy").root  # a release check or a benchmark: never the course's database
+    assert Course(copy).db_url == f"sqlite:///{copy / 'gradebook.db'}"
+    for ask in (lambda root: Course(root).has_gradebook(), lambda root: Course(root).gradebook(),
+                lambda root: release.generate(Course(root), LAB)):
         with pytest.raises(course.GradebookUnavailable, match=rf"^cannot reach the gradebook database at "
                            rf"postgresql://{SUPERUSER}:\*\*\*@/comp6248\?host=\S+: .*No such file") as raised:
             ask(served)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from labs.course import Course
 from labs.grading import pipeline as grading
 from labs.grading.late import penalty
 from tests.tinylab import LAB, NOTEBOOK, WRONG_SQUARE, make_course, submit
@@ -67,7 +68,7 @@ def course(tmp_path_factory):
 @pytest.fixture(scope="module")
 def graded(course):
     """Every student of the course, graded once, two at a time."""
-    return {r.student: r for r in grading.grade(LAB, course, jobs=2)}
+    return {r.student: r for r in grading.grade(Course(course), LAB, jobs=2)}
 
 
 @pytest.mark.slow
@@ -107,7 +108,7 @@ def test_parallel_grading_gives_the_sequential_grades(course, graded, tmp_path):
         path = twin / stage
         shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
     parallel = {s: (r.autograded, r.score, r.late_penalty, tuple(r.flags)) for s, r in graded.items()}
-    sequential = {r.student: (r.autograded, r.score, r.late_penalty, tuple(r.flags)) for r in grading.grade(LAB, twin, jobs=1, canary=False)}
+    sequential = {r.student: (r.autograded, r.score, r.late_penalty, tuple(r.flags)) for r in grading.grade(Course(twin), LAB, jobs=1, canary=False)}
     assert parallel == sequential
 
 
@@ -132,10 +133,10 @@ def test_grading_refuses_to_run_unsandboxed(course, tmp_path):
 def test_a_broken_resubmission_replaces_the_earlier_grade(tmp_path):
     course = make_course(tmp_path)
     target = submit(course, "resubmits")
-    first = grading.grade(LAB, course, jobs=1, canary=False)[0]
+    first = grading.grade(Course(course), LAB, jobs=1, canary=False)[0]
     assert first.autograded == 2
     (target / NOTEBOOK).write_text("{ broken")
-    second = grading.grade(LAB, course, jobs=1, canary=False)[0]
+    second = grading.grade(Course(course), LAB, jobs=1, canary=False)[0]
     assert second.autograded == 0 and "invalid" in second.flags
     with open(course / grading.GRADES_FILE, newline="") as handle:
         row = next(r for r in csv.DictReader(handle) if r["student_id"] == "resubmits")
@@ -151,12 +152,12 @@ def test_several_labs_are_graded_in_one_pool(tmp_path):
     (course / "source" / other).mkdir()
     (course / "source" / other / NOTEBOOK).write_text(source)
     from labs.course import release
-    release.generate(other, course)
+    release.generate(Course(course), other)
     submit(course, "ada")
     submit(course, "bob", square=WRONG_SQUARE)
     shutil.copytree(course / "release" / other, course / "submitted" / "ada" / other)  # ada hands in lab98 blank
     lines = []
-    results = grading.grade_all([other, LAB], course, jobs=2, progress=lines.append)
+    results = grading.grade_all(Course(course), [other, LAB], jobs=2, progress=lines.append)
     assert [(r.lab, r.student) for r in results] == [(other, "ada"), (LAB, "ada"), (LAB, "bob")]  # labs in order, then students
     assert [r.autograded for r in results] == [0, 2, 1]
     # Each lab's model solution was graded first (the canary), in the same pool, and earned full marks.
@@ -196,11 +197,11 @@ def test_the_canary_refuses_to_grade_a_class_that_grading_would_fail(tmp_path):
     setup = next(c for c in nb.cells if c.metadata["nbgrader"]["grade_id"] == f"{LAB}-setup")
     setup.source = f"import sys\nsys.path.insert(0, {str(course / 'helpers')!r})\nimport course_helpers\n" + setup.source
     nbformat.write(nb, str(path))
-    release.generate(LAB, course)
+    release.generate(Course(course), LAB)
     submit(course, "ada")
 
     with pytest.raises(canary.CanaryFailed) as refused:
-        grading.grade(LAB, course, jobs=2)
+        grading.grade(Course(course), LAB, jobs=2)
     why = str(refused.value)
     assert f"the model solution of {LAB} (source/{LAB})" in why and "earned 0/2 autograded points" in why, why
     assert f"lost {NOTEBOOK}: {LAB}-double-tests" in why and "nothing was graded" in why, why
@@ -211,8 +212,7 @@ def test_the_canary_refuses_to_grade_a_class_that_grading_would_fail(tmp_path):
     assert not (course / grading.STAGING / f"canary-{LAB}").exists()
     from nbgrader.api import MissingEntry
 
-    from labs import course as courses
-    with courses.gradebook(course) as gb, pytest.raises(MissingEntry):
+    with Course(course).gradebook() as gb, pytest.raises(MissingEntry):
         gb.find_submission(LAB, "ada")
 
     done = _labs_cli("--root", str(course), "grade", LAB, "--jobs", "1")  # the command line says the same, exit 1

@@ -26,12 +26,11 @@ from unittest import mock
 
 import pytest
 
-from labs.course import CONFIG_FILE, cells, copy_lab, execution_settings, release
-from labs.course.paths import lab_notebooks
+from labs.course import CONFIG_FILE, Course, cells, release
 from labs.grading import pipeline as grading
 from labs.qa import execute, faults, submissions
 from tests import timings
-from tests.conftest import LABS, ROOT, fresh_seed
+from tests.conftest import COURSE, LABS, fresh_seed
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +38,7 @@ pytestmark = pytest.mark.slow
 def _autograded_points(lab: str) -> float:
     return sum(
         cells.points(cell)
-        for path in lab_notebooks(lab, ROOT)
+        for path in COURSE.notebooks(lab)
         for cell in execute.read(path).cells
         if cells.is_test(cell)
     )
@@ -62,13 +61,13 @@ class Graded:
 
 
 def _scratch_course(lab: str, directory: Path) -> Path:
-    course = copy_lab(ROOT, lab, directory)
+    course = COURSE.copy_lab(lab, directory).root
     # What these tests check does not depend on the per-cell limit: stretch it so that no load can eat it.
     # (Whether a lab's cells keep to the real limit is checked in reference seconds by test_notebooks.py.)
-    limit, _ = execution_settings(ROOT)
+    limit, _ = COURSE.execution_settings()
     with open(course / CONFIG_FILE, "a") as config:
         config.write(f"\nc.Execute.timeout = {limit * execute.HARNESS_TIMEOUT_FACTOR}\n")
-    release.generate(lab, course)
+    release.generate(Course(course), lab)
     return course
 
 
@@ -76,7 +75,7 @@ def _grade_at(seed: int, lab: str, course: Path) -> dict[str, grading.StudentRes
     # The sandbox passes LABS_SEED on to every kernel (labs.notebook.setup reads it).
     with mock.patch.dict(os.environ, {"LABS_SEED": str(seed)}):
         # (No canary: the model solution is a student of this very run, and its full marks are the first test.)
-        results = {r.student: r for r in grading.grade(lab, course, jobs=JOBS, canary=False)}  # (grades.csv exported)
+        results = {r.student: r for r in grading.grade(Course(course), lab, jobs=JOBS, canary=False)}  # (grades.csv exported)
     return results
 
 
@@ -84,20 +83,20 @@ def _grade_at(seed: int, lab: str, course: Path) -> dict[str, grading.StudentRes
 def graded(request, tmp_path_factory) -> Graded:
     lab = request.param
     course = _scratch_course(lab, tmp_path_factory.mktemp(f"course-{lab}"))
-    submissions.write_submission(lab, "solution", course, "solution")
-    submissions.write_submission(lab, "blank", course, "blank")
+    submissions.write_submission(Course(course), lab, "solution", "solution")
+    submissions.write_submission(Course(course), lab, "blank", "blank")
     notebooks = sorted(p.name for p in (course / "release" / lab).glob("*.ipynb"))
-    broken = submissions.write_submission(lab, "broken", course, "solution")
+    broken = submissions.write_submission(Course(course), lab, "broken", "solution")
     (broken / notebooks[0]).write_text('{"cells": [ not json')
     if len(notebooks) > 1:
         (broken / notebooks[-1]).unlink()
     else:  # one notebook (a test): it cannot be both unreadable and missing, so another student hands in nothing
-        (submissions.write_submission(lab, "absent", course, "solution") / notebooks[0]).unlink()
+        (submissions.write_submission(Course(course), lab, "absent", "solution") / notebooks[0]).unlink()
     seed = fresh_seed()
     results = _grade_at(seed, lab, course)
 
     faulty_course = _scratch_course(lab, tmp_path_factory.mktemp(f"course-{lab}-faulty"))
-    submissions.write_submission(lab, "faulty", faulty_course, "faulty", faults.load(lab, ROOT))
+    submissions.write_submission(Course(faulty_course), lab, "faulty", "faulty", faults.load(COURSE, lab))
     results |= _grade_at(0, lab, faulty_course)
     return Graded(lab, course, faulty_course, seed, results, notebooks)
 
@@ -118,10 +117,10 @@ def test_untouched_release_earns_zero(graded):
 def test_catalogued_wrong_answers_lose_points(graded):
     lab, faulty = graded.lab, graded.results["faulty"]
     # The demo's wrong submission holds the first fault of every answer: each named test is lost.
-    must_fail = {test for f in submissions.first_fault_per_answer(faults.load(lab, ROOT)) for test in f.fails}
+    must_fail = {test for f in submissions.first_fault_per_answer(faults.load(COURSE, lab)) for test in f.fails}
     test_points = {
         cells.grade_id(c): cells.points(c)
-        for path in lab_notebooks(lab, ROOT) for c in execute.read(path).cells if cells.is_test(c)
+        for path in COURSE.notebooks(lab) for c in execute.read(path).cells if cells.is_test(c)
     }
     ceiling = faulty.max_autograded - sum(test_points[t] for t in must_fail)
     assert faulty.autograded <= ceiling < faulty.max_autograded, grading.format_report([faulty])
@@ -131,7 +130,7 @@ def test_broken_submissions_are_reported_and_graded_as_far_as_possible(graded):
     lab, course, results, notebooks = graded.lab, graded.course, graded.results, graded.notebooks
     per_notebook = {
         path.name: sum(cells.points(c) for c in execute.read(path).cells if cells.is_test(c))
-        for path in lab_notebooks(lab, ROOT)
+        for path in COURSE.notebooks(lab)
     }
     full = results["solution"].autograded
     broken = results["broken"]

@@ -15,7 +15,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_output
 
-from labs.course import CONFIG_FILE
+from labs.course import CONFIG_FILE, Course
 from labs.grading import feedback
 from labs.grading import pipeline as grading
 from tests.conftest import ROOT
@@ -45,7 +45,7 @@ def hand_in(course: Path, student: str, square: str | None = None) -> Path:
 
 def stage(course: Path, student: str) -> tuple[grading.StudentResult, Path]:
     result = grading.StudentResult(student, LAB)
-    grading.stage_submission(course, LAB, student, result)
+    grading.stage_submission(Course(course), LAB, student, result)
     return result, course / grading.STAGING / "submitted" / student / LAB
 
 
@@ -104,7 +104,7 @@ def test_a_linked_submission_folder_is_refused_whole(course, linked):
     else:
         (course / "submitted" / "linker").mkdir()
         (course / "submitted" / "linker" / LAB).symlink_to(Path("..", "honest", LAB))
-    assert "linker" in grading.students(LAB, course)  # listed, so that it is reported
+    assert "linker" in grading.students(Course(course), LAB)  # listed, so that it is reported
     result, staged = stage(course, "linker")
     assert result.flags == ["link"] and "is a symbolic link" in result.messages[0], result.messages
     assert staged.is_dir() and not staged.is_symlink() and list(staged.iterdir()) == []
@@ -147,7 +147,7 @@ def test_a_huge_notebook_is_refused_without_being_read(course):
     with open(folder / NOTEBOOK, "r+b") as handle:
         handle.truncate(2 * 10**9)  # sparse: 2 GB to stat, nothing on disk; reading it would take 2 GB of memory
     result, staged = stage(course, "huge")
-    assert grading.max_file_bytes(course) == 100 * 10**6  # nbgrader's default CourseDirectory.max_file_size
+    assert Course(course).max_file_bytes() == 100 * 10**6  # nbgrader's default CourseDirectory.max_file_size
     assert result.flags == ["invalid"] and "2,000,000,000 bytes, above the limit of 100,000,000" in result.messages[0]
     assert not (staged / NOTEBOOK).exists()
 
@@ -170,10 +170,10 @@ def test_ordinary_student_ids_are_accepted(name):
 @pytest.mark.parametrize("name", [".hidden", "-rf", "=HYPERLINK(1)", "a b", "trailing ", "new\nline", "é", "x" * 65])
 def test_odd_student_ids_are_refused_before_grading(course, name):
     hand_in(course, name)
-    result = grading.grade_student(course, LAB, name, sandboxed=False)  # returns before any kernel or gradebook
+    result = grading.grade_student(Course(course), LAB, name, sandboxed=False)  # returns before any kernel or gradebook
     assert (result.graded, result.flags) == (False, ["invalid"]) and "is not a student id" in result.messages[0]
     assert not (course / grading.STAGING).exists()
-    grading._forget_earlier_run(course, LAB, name)
+    grading._forget_earlier_run(Course(course), LAB, name)
     assert not (course / "gradebook.db").exists()
     report = grading.format_report([result])
     assert len(report.splitlines()) == 4  # header, row, message, legend: a name cannot forge a line
@@ -222,15 +222,15 @@ def _graded(course: Path, student: str, errors: dict[int, str]) -> None:
 def test_inspect_run_marks_start_up_deaths_and_timeouts_for_a_retry(course):
     _graded(course, "late-death", {4: "DeadKernelError", 3: "AssertionError"})
     late = grading.StudentResult("late-death", LAB)
-    grading.inspect_run(course, LAB, "late-death", late)
+    grading.inspect_run(Course(course), LAB, "late-death", late)
     assert (late.flags, late.infrastructure_failure) == (["crash"], "")  # the student's own code killed it
     _graded(course, "start-death", {1: "DeadKernelError"})
     start = grading.StudentResult("start-death", LAB)
-    grading.inspect_run(course, LAB, "start-death", start)
+    grading.inspect_run(Course(course), LAB, "start-death", start)
     assert start.flags == ["crash"] and start.infrastructure_failure == f"{NOTEBOOK} cell 1: the kernel died at start-up, before any cell ran"
     _graded(course, "slow", {5: "CellTimeoutError"})
     slow = grading.StudentResult("slow", LAB)
-    grading.inspect_run(course, LAB, "slow", slow)
+    grading.inspect_run(Course(course), LAB, "slow", slow)
     assert slow.flags == ["timeout"] and slow.infrastructure_failure.startswith(f"{NOTEBOOK} cell 5: a cell ran past")
 
 
@@ -249,15 +249,15 @@ def fake_run(course, monkeypatch):
     """grade_all with grade_student replaced: ``outcomes[student]`` lists each run's (flags, infrastructure failure)."""
     calls, outcomes, filled = [], {}, []
 
-    def grade_student(root, lab, student, sandboxed=True):
+    def grade_student(course, lab, student, sandboxed=True):
         calls.append(student)
         flags, failure = outcomes.get(student, [([], "")])[sum(s == student for s in calls) - 1]
         return grading.StudentResult(student, lab, flags=list(flags), messages=[f"run {len(calls)}"],
                                      infrastructure_failure=failure)
 
     monkeypatch.setattr(grading, "grade_student", grade_student)
-    monkeypatch.setattr(grading, "ensure_released", lambda lab, root: None)
-    monkeypatch.setattr(grading, "_fill_scores", lambda results, root: filled.extend(results))
+    monkeypatch.setattr(grading, "ensure_released", lambda course, lab: None)
+    monkeypatch.setattr(grading, "_fill_scores", lambda course, results: filled.extend(results))
     for student in ("ada", "bob"):
         hand_in(course, student)
     return dict(course=course, calls=calls, outcomes=outcomes, filled=filled)
@@ -266,7 +266,7 @@ def fake_run(course, monkeypatch):
 def test_a_timeout_is_graded_again_alone_at_the_end(fake_run):
     fake_run["outcomes"]["bob"] = [(["timeout"], "1_tiny.ipynb cell 5: a cell ran past the time limit"), ([], "")]
     progress = []
-    results = grading.grade_all([LAB], fake_run["course"], jobs=1, sandboxed=False, progress=progress.append, canary=False)
+    results = grading.grade_all(Course(fake_run["course"]), [LAB], jobs=1, sandboxed=False, progress=progress.append, canary=False)
     assert fake_run["calls"] == ["ada", "bob", "honest", "bob"]
     bob = next(r for r in results if r.student == "bob")
     assert bob.flags == [] and bob.messages == [
@@ -279,7 +279,7 @@ def test_a_timeout_is_graded_again_alone_at_the_end(fake_run):
 def test_a_second_failure_stands_and_nothing_else_is_retried(fake_run):
     fake_run["outcomes"]["bob"] = [(["timeout"], "first"), (["timeout"], "second")]
     fake_run["outcomes"]["ada"] = [(["invalid", "missing", "tamper", "link", "crash"], "")]
-    results = grading.grade_all([LAB], fake_run["course"], jobs=1, sandboxed=False, canary=False)
+    results = grading.grade_all(Course(fake_run["course"]), [LAB], jobs=1, sandboxed=False, canary=False)
     assert fake_run["calls"] == ["ada", "bob", "honest", "bob"]
     bob = next(r for r in results if r.student == "bob")
     assert bob.flags == ["timeout"] and bob.messages[0].startswith("retried alone after first;")
@@ -337,11 +337,11 @@ def test_a_linked_submission_folder_is_not_read_through_for_a_cluster_worker(cou
         def find_submission(self, lab, student):
             raise MissingEntry()
 
-    monkeypatch.setattr(grading_cluster.course, "gradebook", lambda root: contextlib.nullcontext(NoSubmissions()))
+    monkeypatch.setattr(Course, "gradebook", lambda self: contextlib.nullcontext(NoSubmissions()))
     (course / "submitted" / "linker").symlink_to(course / "submitted" / "honest")
-    task = grading_cluster.student_task(course, LAB, "linker", sandboxed=False, task_timeout=10)
+    task = grading_cluster.student_task(Course(course), LAB, "linker", sandboxed=False, task_timeout=10)
     assert (grading_cluster._unpack(task["files"]), task["links"]) == ({}, {})
-    honest = grading_cluster.student_task(course, LAB, "honest", sandboxed=False, task_timeout=10)
+    honest = grading_cluster.student_task(Course(course), LAB, "honest", sandboxed=False, task_timeout=10)
     assert list(grading_cluster._unpack(honest["files"])) == [NOTEBOOK]
 
 
@@ -371,7 +371,7 @@ def test_a_link_planted_at_the_notebook_path_is_removed_before_nbgrader_writes_t
         assert (graded.stat().st_uid, graded.stat().st_mode & 0o777) == (0, 0o755)
     nbformat.write(nb, str(graded / NOTEBOOK))
     result = grading.StudentResult("planter", LAB)
-    grading.inspect_run(course, LAB, "planter", result)
+    grading.inspect_run(Course(course), LAB, "planter", result)
     assert result.flags == ["tamper"] and "replaced its own file by a symbolic link" in result.messages[0]
 
 
@@ -412,12 +412,12 @@ def test_sandbox_limits_are_read_from_the_course_configuration(course, monkeypat
     from labs.grading import sandbox
 
     # The committed configuration states the defaults, so that an instructor sees what there is to change.
-    assert sandbox.Limits.from_config(grading.course.load_config(ROOT)) == sandbox.Limits()
+    assert sandbox.Limits.from_config(Course(ROOT).load_config()) == sandbox.Limits()
     with open(course / CONFIG_FILE, "a") as config:
         config.write("\nc.Sandbox.memory_bytes = 2 * 1024**3\nc.Sandbox.cpu_seconds = 90\n")
     monkeypatch.setattr(grading, "_worker_sandbox", None)
     monkeypatch.setenv(sandbox.SETTINGS_VARIABLE, "")  # (restored afterwards)
-    grading._sandbox_configuration(course)
+    grading._sandbox_configuration(Course(course))
     # What the sandbox launcher reads in the kernel's environment, and the command it builds from it:
     settings = sandbox.Settings.from_env(os.environ[sandbox.SETTINGS_VARIABLE])
     assert settings.limits.memory_bytes == 2 * 1024**3 and settings.limits.cpu_seconds == 90
@@ -437,7 +437,7 @@ def test_a_wrong_sandbox_limit_stops_grading_before_anything_is_written(course, 
 
     with open(course / CONFIG_FILE, "a") as config:
         config.write(f"\n{line}\n")
-    monkeypatch.setattr(grading, "ensure_released", lambda lab, root: None)  # (a bare course has no gradebook)
+    monkeypatch.setattr(grading, "ensure_released", lambda course, lab: None)  # (a bare course has no gradebook)
     assert cli.main(["--root", str(course), "grade", LAB]) == 1
     assert named in capsys.readouterr().err
     assert not (course / grading.STAGING).exists() and not (course / "autograded").exists()

@@ -38,6 +38,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from labs.course import Course
 from tests.conftest import BUILD, ROOT
 from tests.hub_browser import Browser, browser_available
 
@@ -178,7 +179,6 @@ def _bad_submission_as_other(settings) -> str:
 
 
 def test_course_hub_end_to_end(hub, browser):
-    from labs import course
     from tests import hub_scenario as sc
 
     settings, accounts = hub
@@ -233,7 +233,7 @@ def test_course_hub_end_to_end(hub, browser):
     assert "3_logistic_softmax.ipynb is missing" in report, report
     autograded = nbformat.read(str(course_dir / "autograded" / STUDENT / LAB / f"{sc.NOTEBOOK}.ipynb"), as_version=4)
     assert any(sc.ANSWER_LINE in cell.source for cell in autograded.cells), "the latest submission was not the one graded"
-    with course.gradebook(course_dir) as gb:
+    with Course(course_dir).gradebook() as gb:
         first = gb.find_submission(LAB, STUDENT)
         assert first.code_score >= 2, f"the answered mse_grad should earn its 2 points, got {first.code_score}"
 
@@ -242,7 +242,7 @@ def test_course_hub_end_to_end(hub, browser):
     sc.grade_by_hand(instructor, url, INSTRUCTOR, LAB, sc.NOTEBOOK, STUDENT, sc.WRITTEN_ANSWER_ID, "2", COMMENT)
 
     def saved():
-        with course.gradebook(course_dir) as gb:
+        with Course(course_dir).gradebook() as gb:
             grade = gb.find_grade(sc.WRITTEN_ANSWER_ID, sc.NOTEBOOK, LAB, STUDENT)
             comment = gb.find_comment(sc.WRITTEN_ANSWER_ID, sc.NOTEBOOK, LAB, STUDENT)
             return (grade.manual_score, comment.manual_comment) == (2, COMMENT) or (grade.manual_score, comment.manual_comment)

@@ -19,16 +19,14 @@ import os
 
 import pytest
 
-from labs.course import execution_settings
-from labs.course.paths import lab_notebooks
 from labs.qa import execute, fault_runs, faults
 from tests import timings
-from tests.conftest import LABS, ROOT
+from tests.conftest import COURSE, LABS
 
 pytestmark = pytest.mark.slow
 
-NOTEBOOKS = [(lab, path) for lab in LABS for path in lab_notebooks(lab, ROOT)]
-CATALOGUES = {lab: faults.load(lab, ROOT) for lab in LABS}
+NOTEBOOKS = [(lab, path) for lab in LABS for path in COURSE.notebooks(lab)]
+CATALOGUES = {lab: faults.load(COURSE, lab) for lab in LABS}
 
 
 def _group(lab, path):
@@ -42,7 +40,7 @@ def _notebook_params():
 def _fault_params():
     params = []
     for lab in LABS:
-        notebooks = lab_notebooks(lab, ROOT)
+        notebooks = COURSE.notebooks(lab)
         for fault in CATALOGUES[lab]:
             path = faults.notebook_of(fault.answer, notebooks)
             params.append(pytest.param(lab, path, fault, marks=_group(lab, path), id=f"{lab}-{fault.name}"))
@@ -65,7 +63,7 @@ class Measured:
                 f"{name} needs {self.reference:.1f} reference s, over the {timings.BUDGET_SECONDS:.0f} s budget "
                 f"({self.result.kernel_cpu:.1f} CPU s here, on a machine {self.slowness:.2f}x the reference's time; "
                 f"{self.result.seconds:.1f} s wall)")
-        cell_limit, _ = execution_settings(ROOT)
+        cell_limit, _ = COURSE.execution_settings()
         allowed = cell_limit * timings.CELL_SHARE_OF_LIMIT
         if self.slowest_cell > allowed:
             problems.append(
@@ -76,7 +74,7 @@ class Measured:
 
 def measure(lab, path, catalogue, seed, kind, record_timing) -> Measured:
     before = timings.calibrate()
-    result = fault_runs.run(path, catalogue, seed=seed)
+    result = fault_runs.run(COURSE, path, catalogue, seed=seed)
     measured = Measured(result, timings.slowness(before, timings.calibrate()))
     run = result.run
     record_timing(table="notebook", notebook=f"{lab}/{path.name}", kind=kind, seconds=result.seconds,

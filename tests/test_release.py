@@ -6,21 +6,20 @@ import shutil
 
 import pytest
 
-from labs.course import cells, release
-from labs.course.paths import lab_notebooks
+from labs.course import Course, cells, release
 from labs.qa import execute
-from tests.conftest import LABS, ROOT
+from tests.conftest import COURSE, LABS, ROOT
 
 
 @pytest.mark.parametrize("lab", LABS)
 def test_committed_release_is_fresh(lab):
-    problems = release.check(lab, ROOT)
+    problems = release.check_fresh(COURSE, lab)
     assert not problems, "release/ is stale; run `python -m labs release " + lab + "`:\n" + "\n".join(problems)
 
 
 @pytest.mark.parametrize("lab", LABS)
 def test_release_hides_solutions_and_hidden_tests(lab):
-    for path in lab_notebooks(lab, ROOT, stage="release"):
+    for path in COURSE.notebooks(lab, stage="release"):
         for cell in execute.read(path).cells:
             assert "### BEGIN SOLUTION" not in cell.source, f"{path.name}: solution left in the release"
             assert cells.HIDDEN_BEGIN not in cell.source, f"{path.name}: hidden tests left in the release"
@@ -58,7 +57,7 @@ def test_release_check_ignores_what_nbgrader_ignores(tmp_path):
     (committed / ".ipynb_checkpoints" / notebook.name.replace(".ipynb", "-checkpoint.ipynb")).write_text("{}")
     (committed / "__pycache__").mkdir()
     (committed / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
-    ignore = release.ignore_patterns(ROOT)
+    ignore = release.ignore_patterns(COURSE)
     assert ".ipynb_checkpoints" in ignore, ignore
     assert release.differences(fresh, committed, ignore) == []
     # What nbgrader does not ignore still counts: a student's file in release/ is reported.
@@ -76,7 +75,7 @@ def test_a_failed_release_puts_the_old_one_back(tmp_path):
 
     root = make_course(tmp_path)
     before = {p.name: p.read_bytes() for p in (root / "release" / LAB).iterdir()}
-    with course.gradebook(root) as gb:  # a student has submitted: nbgrader refuses to add or remove cells
+    with Course(root).gradebook() as gb:  # a student has submitted: nbgrader refuses to add or remove cells
         gb.add_student("alice")
         gb.add_submission(LAB, "alice")
     path = root / "source" / LAB / NOTEBOOK
@@ -86,5 +85,5 @@ def test_a_failed_release_puts_the_old_one_back(tmp_path):
                                           "task": False, "grade_id": "lab99-extra"}}
     nbformat.write(nb, str(path))
     with pytest.raises(course.NbgraderFailed, match="generate_assignment"):
-        release.generate(LAB, root)
+        release.generate(Course(root), LAB)
     assert {p.name: p.read_bytes() for p in (root / "release" / LAB).iterdir()} == before

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from labs.course import marks, schedule
+from labs.course import Course, marks, schedule
 
 ROOT = Path(__file__).resolve().parents[1]
+COURSE = Course(ROOT)
 # nbgrader's own bookkeeping warns about detached database objects when submissions are added; it is harmless
 # (labs.grading.pipeline silences the same warning).
 pytestmark = pytest.mark.filterwarnings("ignore:.*not in session.*")
@@ -49,10 +50,9 @@ KNOWN = ["lab01", "lab02", "lab09", "test1"]
 
 
 def test_the_course_schedule_is_valid_and_covers_every_assignment():
-    plan = schedule.load(ROOT)
+    plan = schedule.load(COURSE)
     scheduled = [a for h in plan.hand_ins for a in h.assignments]
-    from labs.course.paths import lab_names
-    assert sorted(scheduled) == lab_names(ROOT)  # every assignment in source/ has a due date, once
+    assert sorted(scheduled) == COURSE.labs()  # every assignment in source/ has a due date, once
     assert plan.weights == {"labs": 40.0, "project": 40.0, "tests": 20.0}
     assert plan.assignments_in("labs")[:3] == ["lab01", "lab02", "lab03"]
 
@@ -155,8 +155,8 @@ def test_module_marks_from_a_real_gradebook(tmp_path):
     _grade(root, "lab09", "bob", 6, 4)
     project = root / "project.csv"
     project.write_text("student_id,mark\nada,70\n")
-    plan = schedule.load(root)
-    results, notes = marks.compute(plan, root, project)
+    plan = schedule.load(Course(root))
+    results, notes = marks.compute(Course(root), plan, project)
     by = {m.student: m for m in results}
     ada, bob = by["ada"], by["bob"]
     assert ada.assignments == {"lab01": 100.0, "lab02": 50.0, "test1": 90.0, "lab09": 80.0}
@@ -193,7 +193,7 @@ def test_bad_project_marks_are_refused_naming_the_line_and_write_nothing(tmp_pat
     (root / "project.csv").write_text(content)
     (root / "marks.csv").write_text("the previous marks\n")
     with pytest.raises(marks.MarksError, match=message):
-        marks.compute(schedule.load(root), root, root / "project.csv")
+        marks.compute(Course(root), schedule.load(Course(root)), root / "project.csv")
     done = subprocess.run([sys.executable, "-m", "labs", "--root", str(root), "marks", "--project", str(root / "project.csv")],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and "error:" in done.stderr

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from labs.course import cells, copy_lab
+from labs.course import Course, cells
 from labs.qa import execute, faults, submissions
-from tests.conftest import LABS, ROOT
+from tests.conftest import COURSE, LABS
 
 
 def _course(tmp_path, lab):
-    return copy_lab(ROOT, lab, tmp_path, with_release=True)
+    return COURSE.copy_lab(lab, tmp_path, with_release=True).root
 
 
 def test_solution_blank_and_faulty_submissions(tmp_path):
     lab = LABS[0]
     course = _course(tmp_path, lab)
-    catalogue = faults.load(lab, ROOT)
-    solution = submissions.write_submission(lab, "s", course, "solution")
-    blank = submissions.write_submission(lab, "b", course, "blank")
-    faulty = submissions.write_submission(lab, "f", course, "faulty", catalogue)
+    catalogue = faults.load(COURSE, lab)
+    solution = submissions.write_submission(Course(course), lab, "s", "solution")
+    blank = submissions.write_submission(Course(course), lab, "b", "blank")
+    faulty = submissions.write_submission(Course(course), lab, "f", "faulty", catalogue)
     chosen = {f.answer: f for f in submissions.first_fault_per_answer(catalogue)}
     for release_path in sorted((course / "release" / lab).glob("*.ipynb")):
         release_nb = execute.read(release_path)
@@ -40,8 +40,8 @@ def test_solution_blank_and_faulty_submissions(tmp_path):
 def test_partial_submission_gets_every_second_answer_wrong_with_varied_faults(tmp_path):
     lab = LABS[0]
     course = _course(tmp_path, lab)
-    catalogue = faults.load(lab, ROOT)
-    partial = submissions.write_submission(lab, "p", course, "partial", catalogue)
+    catalogue = faults.load(COURSE, lab)
+    partial = submissions.write_submission(Course(course), lab, "p", "partial", catalogue)
     answers = list(dict.fromkeys(f.answer for f in catalogue))
     chosen = {f.answer: f for f in submissions.every_second_answer_wrong(catalogue)}
     assert set(chosen) == set(answers[1::2])  # the first answer right, the second wrong, ...

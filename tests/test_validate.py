@@ -19,20 +19,18 @@ from nbgrader.validator import Validator
 from traitlets.config import Config
 
 from labs import course
-from labs.course import execution_settings
-from labs.course.paths import lab_notebooks
 from labs.qa import execute, faults, submissions
-from tests.conftest import LABS, ROOT
+from tests.conftest import COURSE, LABS, ROOT
 
 pytestmark = pytest.mark.slow
-FIRST_NOTEBOOKS = [(lab, lab_notebooks(lab, ROOT, stage="release")[0].name) for lab in LABS]
+FIRST_NOTEBOOKS = [(lab, COURSE.notebooks(lab, stage="release")[0].name) for lab in LABS]
 
 
 def _validate(nb, tmp_path):
     path = tmp_path / "submission.ipynb"
     nbformat.write(nb, str(path))
     config = Config()
-    timeout, extra_arguments = execution_settings(ROOT)
+    timeout, extra_arguments = COURSE.execution_settings()
     config.Execute.timeout = timeout * execute.HARNESS_TIMEOUT_FACTOR
     config.Execute.extra_arguments = extra_arguments
     with mock.patch.dict(os.environ, course.PARALLEL_KERNEL_ENV):  # the kernel inherits this process's environment
@@ -49,7 +47,7 @@ def test_validate_passes_the_model_solution_and_fails_the_blank_release(lab, nam
 
 
 def test_validate_tells_the_student_what_is_wrong(tmp_path):
-    fault = next(f for f in faults.load("lab01", ROOT) if f.name == "pairwise-missing-factor-2")
+    fault = next(f for f in faults.load(COURSE, "lab01") if f.name == "pairwise-missing-factor-2")
     release = execute.read(ROOT / "release" / "lab01" / "1_tensors.ipynb")
     wrong = submissions.fill(release, submissions.model_answers(execute.read(ROOT / "source" / "lab01" / "1_tensors.ipynb"), [fault]))
     result = _validate(wrong, tmp_path)

@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from labs.course import release
+from labs.course import Course, release
 from labs.grading import pipeline as grading
 from labs.grading import warm_kernel
 from labs.grading.sandbox import WARM_VARIABLE
@@ -137,7 +137,7 @@ def _two_notebook_course(directory: Path) -> Path:
     directory.mkdir()
     course = make_course(directory)
     shutil.copy(course / "source" / LAB / NOTEBOOK, course / "source" / LAB / "2_tiny.ipynb")
-    release.generate(LAB, course)
+    release.generate(Course(course), LAB)
     return course
 
 
@@ -180,7 +180,7 @@ def test_warm_kernels_grade_as_cold_kernels_do_and_leave_nothing_behind(tmp_path
                 shutil.copy(target / name, target / "2_tiny.ipynb")
         monkeypatch.setenv(WARM_VARIABLE, mode)
         monkeypatch.setattr(grading, "_worker_sandbox", None)  # a fresh worker's settings, read from the variable
-        results = grading.grade(LAB, course, jobs=1, canary=False)
+        results = grading.grade(Course(course), LAB, jobs=1, canary=False)
         grades[mode] = {r.student: (r.autograded, r.max_autograded, tuple(r.flags)) for r in results}
         for student in ("right", "wrong"):
             parents = _parents(course, student)
@@ -223,8 +223,8 @@ def test_a_killed_grader_leaves_no_kernel_behind(tmp_path):
     course = _two_notebook_course(tmp_path / "killed")
     target = submit(course, "slow", double=GOOD_DOUBLE + "import time\ntime.sleep(60)\n")
     shutil.copy(target / NOTEBOOK, target / "2_tiny.ipynb")
-    grader = subprocess.Popen([sys.executable, "-c", "import sys; from pathlib import Path; from labs import grading; "
-                               "grading.grade('lab99', Path(sys.argv[1]), jobs=1, canary=False)", str(course)],
+    grader = subprocess.Popen([sys.executable, "-c", "import sys; from labs.course import Course; from labs.grading import pipeline; "
+                               "pipeline.grade(Course(sys.argv[1]), 'lab99', jobs=1, canary=False)", str(course)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_until(lambda: len([p for p in _processes_of(course) if _alive(p)]) >= 3, 180,

@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from labs.course import CONFIG_FILE, release
+from labs.course import CONFIG_FILE, Course, release
 from labs.grading import pipeline as grading
 from tests.conftest import ROOT
 
@@ -64,7 +64,7 @@ def make_course(directory: Path, extra_config: str = "") -> Path:
     (directory / CONFIG_FILE).write_text(config)
     (directory / "source" / LAB).mkdir(parents=True)
     nbformat.write(tiny_source(), str(directory / "source" / LAB / NOTEBOOK))
-    release.generate(LAB, directory)
+    release.generate(Course(directory), LAB)
     return directory
 
 
@@ -88,5 +88,5 @@ def hand_in_four(course: Path) -> Path:
     submit(course, "bob", square=WRONG_SQUARE)
     (submit(course, "cy") / "timestamp.txt").write_text("2026-11-21 18:00:00.000000 UTC")
     (submit(course, "dee") / NOTEBOOK).write_text("{ not a notebook")
-    grading.set_deadline(LAB, course, datetime.fromisoformat(DEADLINE))
+    grading.set_deadline(Course(course), LAB, datetime.fromisoformat(DEADLINE))
     return course

@@ -1,10 +1,23 @@
-"""The nbgrader course: configuration loaded from ``nbgrader_config.py`` and the API on top of it."""
+"""The nbgrader course: one :class:`Course` object for a course directory, and the course's instructor tools.
+
+A :class:`Course` is built on nbgrader's own ``CourseDirectory`` and configuration (``nbgrader_config.py``): every
+folder (``source/``, ``release/``, ``submitted/STUDENT/LAB``, ``autograded/...``, ``feedback/...``), the gradebook's
+database URL, the execution settings and nbgrader's API come from it. Every tool takes the course as its first
+argument, then the lab, then the student; none finds the course by itself (only the command line does, once).
+
+The modules beside this one: :mod:`.paths` (assignment names, finding the course root for the command line),
+:mod:`.cells` (nbgrader's cell metadata), :mod:`.release`, :mod:`.contract` (the lab contract's lint),
+:mod:`.definition` (a lab as the gradebook defines it), :mod:`.schedule` and :mod:`.marks` (due dates, module marks),
+:mod:`.start` (a student's working copy).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from traitlets.config import Config
@@ -20,40 +33,10 @@ c.CourseDirectory.pop("db_url", None)
 """
 
 
-def load_config(root: Path) -> Config:
-    """The course's nbgrader configuration, with the course root fixed to ``root``."""
-    config = PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
-    config.CourseDirectory.root = str(root)
-    return config
-
-
-def copy_lab(root: Path, lab: str, destination: Path, with_release: bool = False) -> Path:
-    """A scratch course at ``destination``: the configuration and ``source/LAB`` (and ``release/LAB``).
-
-    The copy keeps a gradebook of its own (SQLite in ``destination``), never the course's database.
-    """
-    import shutil
-
-    destination.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(root / CONFIG_FILE, destination / CONFIG_FILE)
-    with open(destination / CONFIG_FILE, "a") as config:
-        config.write(OWN_GRADEBOOK)
-    shutil.copytree(root / "source" / lab, destination / "source" / lab)
-    if with_release:
-        shutil.copytree(root / "release" / lab, destination / "release" / lab)
-    return destination
-
-
 # Graders and the test suite run several kernels at once, one per core. A kernel whose BLAS and
 # OpenMP pools also take every core makes them all spin against each other (a 5 s notebook was
 # seen taking 38 s), so each kernel gets one thread unless the caller says otherwise.
 PARALLEL_KERNEL_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-
-
-def execution_settings(root: Path) -> tuple[int, list[str]]:
-    """The per-cell timeout and kernel arguments nbgrader grades with, for running notebooks the same way."""
-    execute = load_config(root).Execute
-    return int(execute.get("timeout", 30)), list(execute.get("extra_arguments", []))
 
 
 def ensure_tools_on_path() -> None:
@@ -62,24 +45,6 @@ def ensure_tools_on_path() -> None:
     parts = os.environ.get("PATH", "").split(os.pathsep)
     if bin_dir not in parts:
         os.environ["PATH"] = os.pathsep.join([bin_dir, *parts])
-
-
-def api(root: Path, submitted_directory: str | None = None, configure=None):
-    """An ``NbGraderAPI`` for the course rooted at ``root``.
-
-    ``submitted_directory`` (relative to ``root``) makes autograde read submissions from
-    somewhere other than ``submitted/``: grading uses a checked copy of each submission.
-    ``configure(config)`` may change the configuration further (the grading sandbox does).
-    """
-    ensure_tools_on_path()
-    from nbgrader.apps import NbGraderAPI
-
-    config = load_config(root)
-    if submitted_directory:
-        config.CourseDirectory.submitted_directory = submitted_directory
-    if configure is not None:
-        configure(config)
-    return NbGraderAPI(config=config)
 
 
 class NbgraderFailed(RuntimeError):
@@ -96,15 +61,6 @@ def check(result: dict, what: str) -> dict:
 
 class GradebookUnavailable(NbgraderFailed):
     """The gradebook's database cannot be reached or used (a server that is down, a wrong URL, no driver)."""
-
-
-def db_url(root: Path) -> str:
-    """The gradebook's database URL, as nbgrader reads it: ``CourseDirectory.db_url`` of ``nbgrader_config.py``, or
-    nbgrader's default, SQLite in ``ROOT/gradebook.db`` (also for a course with no configuration file)."""
-    from nbgrader.coursedir import CourseDirectory
-
-    config = load_config(root) if (root / CONFIG_FILE).is_file() else Config(CourseDirectory={"root": str(root)})
-    return CourseDirectory(config=config).db_url
 
 
 @contextlib.contextmanager
@@ -125,29 +81,147 @@ def _reaching(url: str):
         raise GradebookUnavailable(f"cannot reach the gradebook database at {shown}: {reason}") from error
 
 
-def has_gradebook(root: Path) -> bool:
-    """Whether the course's gradebook exists yet (``release`` creates it): asked of the database, which must be
-    reachable. An SQLite file that does not exist is not created by asking."""
-    from sqlalchemy import create_engine, inspect
-    from sqlalchemy.engine import make_url
+@dataclass(frozen=True)
+class Course:
+    """The nbgrader course rooted at ``root``: its configuration, folders, gradebook and nbgrader API.
 
-    url = db_url(root)
-    with _reaching(url):
-        parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite" and not (parsed.database and Path(parsed.database).is_file()):
-            return False
-        engine = create_engine(url)
-        try:
-            return "assignment" in inspect(engine).get_table_names()
-        finally:
-            engine.dispose()
+    Nothing is cached: the configuration is read from ``nbgrader_config.py`` on each use (so a change to it counts at
+    once), and a ``Course`` is plain data that pickles into pool workers.
+    """
 
+    root: Path
 
-def gradebook(root: Path):
-    """The course's gradebook (at :func:`db_url`), as a context manager; :class:`GradebookUnavailable` says why not."""
-    from nbgrader.api import Gradebook
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root))
 
-    ensure_tools_on_path()  # a new gradebook runs alembic
-    url = db_url(root)
-    with _reaching(url):
-        return Gradebook(url)
+    # --- configuration ---------------------------------------------------------------------------------------------
+
+    def load_config(self) -> Config:
+        """The course's nbgrader configuration, with the course root fixed to ``root`` (nbgrader's defaults when the
+        course has no configuration file)."""
+        if not (self.root / CONFIG_FILE).is_file():
+            return Config(CourseDirectory={"root": str(self.root)})
+        config = PyFileConfigLoader(CONFIG_FILE, path=str(self.root)).load_config()
+        config.CourseDirectory.root = str(self.root)
+        return config
+
+    def directory(self):
+        """nbgrader's ``CourseDirectory`` of this course."""
+        from nbgrader.coursedir import CourseDirectory
+
+        return CourseDirectory(config=self.load_config())
+
+    @property
+    def db_url(self) -> str:
+        """The gradebook's database URL, as nbgrader reads it: ``CourseDirectory.db_url``, or nbgrader's default,
+        SQLite in ``ROOT/gradebook.db``."""
+        return self.directory().db_url
+
+    def execution_settings(self) -> tuple[int, list[str]]:
+        """The per-cell timeout and kernel arguments nbgrader grades with, for running notebooks the same way."""
+        execute = self.load_config().Execute
+        return int(execute.get("timeout", 30)), list(execute.get("extra_arguments", []))
+
+    def max_file_bytes(self) -> int:
+        """The largest file nbgrader copies from a submission: ``CourseDirectory.max_file_size`` (kilobytes)."""
+        return 1000 * self.directory().max_file_size
+
+    # --- folders ---------------------------------------------------------------------------------------------------
+
+    def folder(self, step: str, lab: str = "", student: str = "") -> Path:
+        """Where nbgrader keeps ``step`` (``source``, ``release``, ``submitted``, ``autograded``, ``feedback``) of
+        ``lab`` for ``student``: its configured folder and ``directory_structure``. Without ``lab`` (and
+        ``student``), the folder that holds them."""
+        directory = self.directory()
+        name = getattr(directory, f"{step}_directory")
+        return Path(os.path.normpath(directory.format_path(name, student or ".", lab)))
+
+    def source(self, lab: str = "") -> Path:
+        return self.folder("source", lab)
+
+    def release(self, lab: str = "") -> Path:
+        return self.folder("release", lab)
+
+    def submitted(self, lab: str = "", student: str = "") -> Path:
+        return self.folder("submitted", lab, student)
+
+    def autograded(self, lab: str = "", student: str = "") -> Path:
+        return self.folder("autograded", lab, student)
+
+    def feedback(self, lab: str = "", student: str = "") -> Path:
+        return self.folder("feedback", lab, student)
+
+    def labs(self) -> list[str]:
+        """The assignments in ``source/``, in order: the labs, then the tests (``lab01`` ... ``test1`` ...)."""
+        from labs.course.paths import ASSIGNMENT_NAME
+
+        source = self.source()
+        return sorted(p.name for p in source.iterdir() if p.is_dir() and ASSIGNMENT_NAME.match(p.name))
+
+    def notebooks(self, lab: str, stage: str = "source") -> list[Path]:
+        """The notebooks of one assignment at one stage (``source`` or ``release``), in order."""
+        folder = self.folder(stage, lab)
+        if not folder.is_dir():
+            raise FileNotFoundError(f"no such lab: {folder}")
+        return sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
+
+    def copy_lab(self, lab: str, destination: Path, with_release: bool = False) -> Course:
+        """A scratch course at ``destination``: the configuration and ``source/LAB`` (and ``release/LAB``).
+
+        The copy keeps a gradebook of its own (SQLite in ``destination``), never the course's database.
+        """
+        copy = Course(destination)
+        destination.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(self.root / CONFIG_FILE, destination / CONFIG_FILE)
+        with open(destination / CONFIG_FILE, "a") as config:
+            config.write(OWN_GRADEBOOK)
+        shutil.copytree(self.source(lab), copy.source(lab))
+        if with_release:
+            shutil.copytree(self.release(lab), copy.release(lab))
+        return copy
+
+    # --- nbgrader --------------------------------------------------------------------------------------------------
+
+    def api(self, submitted_directory: str | None = None, configure=None):
+        """An ``NbGraderAPI`` for the course.
+
+        ``submitted_directory`` (relative to ``root``) makes autograde read submissions from
+        somewhere other than ``submitted/``: grading uses a checked copy of each submission.
+        ``configure(config)`` may change the configuration further (the grading sandbox does).
+        """
+        ensure_tools_on_path()
+        from nbgrader.apps import NbGraderAPI
+
+        config = self.load_config()
+        if submitted_directory:
+            config.CourseDirectory.submitted_directory = submitted_directory
+        if configure is not None:
+            configure(config)
+        return NbGraderAPI(config=config)
+
+    def has_gradebook(self) -> bool:
+        """Whether the course's gradebook exists yet (``release`` creates it): asked of the database, which must be
+        reachable. An SQLite file that does not exist is not created by asking."""
+        from sqlalchemy import create_engine, inspect
+        from sqlalchemy.engine import make_url
+
+        url = self.db_url
+        with _reaching(url):
+            parsed = make_url(url)
+            if parsed.get_backend_name() == "sqlite" and not (parsed.database and Path(parsed.database).is_file()):
+                return False
+            engine = create_engine(url)
+            try:
+                return "assignment" in inspect(engine).get_table_names()
+            finally:
+                engine.dispose()
+
+    def gradebook(self):
+        """The course's gradebook (at :attr:`db_url`), as a context manager; :class:`GradebookUnavailable` says why
+        not."""
+        from nbgrader.api import Gradebook
+
+        ensure_tools_on_path()  # a new gradebook runs alembic
+        url = self.db_url
+        with _reaching(url):
+            return Gradebook(url)

@@ -22,7 +22,8 @@ import nbformat
 from nbformat import NotebookNode
 
 from labs.course import cells
-from labs.course.paths import is_test, lab_notebooks
+from labs.course import Course
+from labs.course.paths import is_test
 
 GRADE_ID = re.compile(r"^(lab\d\d|test\d)-[a-z0-9]+(-[a-z0-9]+)*$")
 DOWNLOAD = re.compile(
@@ -140,13 +141,13 @@ def check_notebook(path: Path) -> tuple[list[str], list[str]]:
     return problems, ids
 
 
-def check_lab(lab: str, root: Path) -> list[str]:
+def check_lab(course: Course, lab: str) -> list[str]:
     """Every contract problem of one assignment's source notebooks and handout (a lab's, or a test's)."""
     problems: list[str] = []
-    notebooks = lab_notebooks(lab, root)
+    notebooks = course.notebooks(lab)
     if not notebooks:
         problems.append(f"source/{lab}: no notebooks")
-    if not is_test(lab) and not (root / "source" / lab / "README.md").is_file():
+    if not is_test(lab) and not (course.source(lab) / "README.md").is_file():
         problems.append(f"source/{lab}: the README.md handout is missing")
     seen: dict[str, str] = {}
     has_written_answer = any(written_answers(p) for p in notebooks)

@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from labs import course
+from labs.course import Course, ensure_tools_on_path
 
 
-def assignment_definition(root: Path, lab: str) -> dict:
+def assignment_definition(course: Course, lab: str) -> dict:
     """The lab as the gradebook defines it (what autograde checks and restores cells against), as plain data."""
-    with course.gradebook(root) as gb:
+    with course.gradebook() as gb:
         assignment = gb.find_assignment(lab)
         return {
             "name": assignment.name,
@@ -39,7 +39,7 @@ def write_definition(path: Path, definition: dict) -> None:
     """A new gradebook at ``path`` holding only ``definition``'s assignment."""
     from nbgrader.api import Gradebook
 
-    course.ensure_tools_on_path()  # a new gradebook runs alembic
+    ensure_tools_on_path()  # a new gradebook runs alembic
     lab = definition["name"]
     duedate = datetime.fromisoformat(definition["duedate"]) if definition["duedate"] else None
     with Gradebook(f"sqlite:///{path}", definition["course_id"]) as gb:

@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from labs.course import Course
 from labs.course.schedule import COMPONENTS, Schedule
 
 MARKS_FILE = "marks.csv"
@@ -66,17 +67,15 @@ def read_project_marks(path: Path, students: set[str]) -> dict[str, float]:
     return marks
 
 
-def gradebook_percentages(root: Path, assignments: list[str]) -> tuple[set[str], dict[str, dict[str, tuple[float, bool]]], set[str]]:
+def gradebook_percentages(course: Course, assignments: list[str]) -> tuple[set[str], dict[str, dict[str, tuple[float, bool]]], set[str]]:
     """Students, ``{student: {assignment: (percent after the late penalty, needs manual grading)}}``, and the
     scheduled assignments that are in the gradebook."""
     from nbgrader.api import MissingEntry
 
-    from labs import course
-
-    if not course.has_gradebook(root):
-        raise MarksError(f"no gradebook at {course.db_url(root)}: release and grade the assignments first")
+    if not course.has_gradebook():
+        raise MarksError(f"no gradebook at {course.db_url}: release and grade the assignments first")
     scores: dict[str, dict[str, tuple[float, bool]]] = {}
-    with course.gradebook(root) as gb:
+    with course.gradebook() as gb:
         students = {s.id for s in gb.students}
         present = {a.name for a in gb.assignments}
         for assignment in assignments:
@@ -98,10 +97,10 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
-def compute(schedule: Schedule, root: Path, project_csv: Path | None) -> tuple[list[StudentMarks], list[str]]:
+def compute(course: Course, schedule: Schedule, project_csv: Path | None) -> tuple[list[StudentMarks], list[str]]:
     """Every student's marks, and notes for the whole class (assignments not in the gradebook, no project CSV)."""
     scheduled = [a for component in COMPONENTS for a in schedule.assignments_in(component)]
-    students, scores, present = gradebook_percentages(root, scheduled)
+    students, scores, present = gradebook_percentages(course, scheduled)
     report_marks = read_project_marks(project_csv, students) if project_csv is not None else {}
     notes = [f"{a} is not in the gradebook (not released yet): it counts 0 for everyone" for a in scheduled if a not in present]
     if project_csv is None:

@@ -1,4 +1,4 @@
-"""Where things live in the course repository."""
+"""Assignment names, and where the command line finds the course (every other tool is given a ``Course``)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ def is_test(name: str) -> bool:
 
 
 def course_root() -> Path:
-    """The course root: ``$COMP6248_ROOT`` or the directory holding ``nbgrader_config.py``.
-
-    Searched upwards from the current directory first, then from this package.
+    """The course root for the command line (``python -m labs`` without ``--root``): ``$COMP6248_ROOT`` or the
+    directory holding ``nbgrader_config.py``, searched upwards from the current directory first, then from this
+    package. Nothing else calls this: the tools are given their ``Course``.
     """
     env = os.environ.get("COMP6248_ROOT")
     if env:
@@ -35,17 +35,3 @@ def course_root() -> Path:
         "cannot find the course root (a directory with nbgrader_config.py and source/); "
         "run from inside the repository or set COMP6248_ROOT"
     )
-
-
-def lab_names(root: Path | None = None) -> list[str]:
-    """The assignments that exist in ``source/``, in order: the labs, then the tests (``lab01`` ... ``test1`` ...)."""
-    source = (root or course_root()) / "source"
-    return sorted(p.name for p in source.iterdir() if p.is_dir() and ASSIGNMENT_NAME.match(p.name))
-
-
-def lab_notebooks(lab: str, root: Path | None = None, stage: str = "source") -> list[Path]:
-    """The notebooks of one assignment (lab or test) at one stage (``source`` or ``release``), in order."""
-    folder = (root or course_root()) / stage / lab
-    if not folder.is_dir():
-        raise FileNotFoundError(f"no such lab: {folder}")
-    return sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))

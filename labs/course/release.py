@@ -8,13 +8,13 @@ import json
 import tempfile
 from pathlib import Path
 
-from labs import course
+from labs.course import CONFIG_FILE, Course, NbgraderFailed, check
 
 # nbgrader's CourseDirectory.ignore when the course does not set it.
 NBGRADER_DEFAULT_IGNORE = (".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback")
 
 
-def generate(lab: str, root: Path) -> Path:
+def generate(course: Course, lab: str) -> Path:
     """``nbgrader generate_assignment`` for one lab; returns ``release/LAB``.
 
     nbgrader removes the old ``release/LAB`` before it writes the new one; when it then fails (for instance, the
@@ -23,15 +23,15 @@ def generate(lab: str, root: Path) -> Path:
     """
     import shutil
 
-    target = root / "release" / lab
-    course.has_gradebook(root)  # a database that is down: one clear error (GradebookUnavailable), nothing changed
+    target = course.release(lab)
+    course.has_gradebook()  # a database that is down: one clear error (GradebookUnavailable), nothing changed
     with tempfile.TemporaryDirectory(prefix="comp6248-release-backup-") as backup:
         kept = Path(backup) / lab
         if target.is_dir():
             shutil.copytree(target, kept, symlinks=True)
         try:
-            course.check(course.api(root).generate_assignment(lab, force=True, create=True), f"generate_assignment {lab}")
-        except course.NbgraderFailed:
+            check(course.api().generate_assignment(lab, force=True, create=True), f"generate_assignment {lab}")
+        except NbgraderFailed:
             if kept.is_dir():
                 shutil.rmtree(target, ignore_errors=True)
                 shutil.copytree(kept, target, symlinks=True)
@@ -49,9 +49,9 @@ def _ignored(rel: Path, ignore: list[str]) -> bool:
     return any(fnmatch.fnmatch(part, pattern) for part in rel.parts for pattern in ignore)
 
 
-def ignore_patterns(root: Path) -> list[str]:
+def ignore_patterns(course: Course) -> list[str]:
     """The course's ``CourseDirectory.ignore`` (nbgrader_config.py), or nbgrader's default."""
-    ignore = course.load_config(root).CourseDirectory.get("ignore") if (root / course.CONFIG_FILE).is_file() else None
+    ignore = course.load_config().CourseDirectory.get("ignore") if (course.root / CONFIG_FILE).is_file() else None
     return list(ignore) if ignore else list(NBGRADER_DEFAULT_IGNORE)
 
 
@@ -77,9 +77,8 @@ def differences(fresh: Path, committed: Path, ignore: list[str] | None = None) -
     return problems
 
 
-def check(lab: str, root: Path) -> list[str]:
+def check_fresh(course: Course, lab: str) -> list[str]:
     """Regenerate ``lab`` in a scratch course and compare it with the committed ``release/LAB``."""
     with tempfile.TemporaryDirectory(prefix="comp6248-release-") as scratch:
-        scratch_root = course.copy_lab(root, lab, Path(scratch))
-        fresh = generate(lab, scratch_root)
-        return differences(fresh, root / "release" / lab, ignore_patterns(root))
+        fresh = generate(course.copy_lab(lab, Path(scratch)), lab)
+        return differences(fresh, course.release(lab), ignore_patterns(course))

@@ -11,9 +11,8 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 
-from labs.course import paths
+from labs.course import Course
 
 SCHEDULE_FILE = "course.toml"
 COMPONENTS = ("labs", "project", "tests")
@@ -157,37 +156,33 @@ def parse(text: str, known_assignments: list[str], origin: str = SCHEDULE_FILE) 
     return schedule
 
 
-def load(root: Path) -> Schedule:
+def load(course: Course) -> Schedule:
     """``ROOT/course.toml``, checked against the assignments in ``ROOT/source``."""
-    path = root / SCHEDULE_FILE
+    path = course.root / SCHEDULE_FILE
     if not path.is_file():
-        raise ScheduleError(f"no {SCHEDULE_FILE} in {root}: the course schedule (hand-in groups, due dates, weights)")
-    return parse(path.read_text(), paths.lab_names(root), origin=str(path.relative_to(root)))
+        raise ScheduleError(f"no {SCHEDULE_FILE} in {course.root}: the course schedule (hand-in groups, due dates, weights)")
+    return parse(path.read_text(), course.labs(), origin=str(path.relative_to(course.root)))
 
 
-def released(root: Path) -> set[str]:
+def released(course: Course) -> set[str]:
     """The assignments in the gradebook (``python -m labs release`` puts them there)."""
-    from labs import course
-
-    if not course.has_gradebook(root):
+    if not course.has_gradebook():
         return set()
-    with course.gradebook(root) as gb:
+    with course.gradebook() as gb:
         return {a.name for a in gb.assignments}
 
 
-def apply(schedule: Schedule, root: Path) -> tuple[dict[str, datetime], list[str]]:
+def apply(course: Course, schedule: Schedule) -> tuple[dict[str, datetime], list[str]]:
     """Write the due date of every released assignment to the gradebook.
 
     Returns the dates written and the scheduled assignments that are not released yet (run ``schedule`` again
     after releasing them).
     """
-    from labs import course
-
     due = schedule.due_dates()
-    known = released(root)
+    known = released(course)
     applied = {a: when for a, when in due.items() if a in known}
     if applied:
-        with course.gradebook(root) as gb:
+        with course.gradebook() as gb:
             for assignment, when in applied.items():
                 gb.update_or_create_assignment(assignment, duedate=when)
     return applied, [a for a in due if a not in known]

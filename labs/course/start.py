@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from labs import course
+from labs.course import Course
 
 DEFAULT_WORKSPACE = Path("~/comp6248")
 
@@ -20,27 +20,27 @@ class WorkExists(RuntimeError):
     """The working folder already holds files: the student's work is never overwritten."""
 
 
-def ignored_patterns(root: Path) -> list[str]:
+def ignored_patterns(course: Course) -> list[str]:
     """What nbgrader's ``CourseDirectory.ignore`` leaves out of copies (from the course's configuration)."""
     try:
-        ignore = course.load_config(root).CourseDirectory.get("ignore")
+        ignore = course.load_config().CourseDirectory.get("ignore")
     except Exception:  # no readable configuration: nbgrader's own defaults
         ignore = None
     return list(ignore) if ignore else [".ipynb_checkpoints", "*.pyc", "__pycache__", ".DS_Store"]
 
 
-def start(lab: str, root: Path, workspace: Path | None = None) -> Path:
+def start(course: Course, lab: str, workspace: Path | None = None) -> Path:
     """Copy ``release/LAB`` into ``WORKSPACE/LAB`` and return that folder; refuse if it already holds anything."""
-    release = root / "release" / lab
+    release = course.release(lab)
     if not release.is_dir():
         raise FileNotFoundError(f"{release} does not exist: the lab has not been released yet")
     target = (workspace or DEFAULT_WORKSPACE).expanduser().resolve() / lab
-    release_resolved = (root / "release").resolve()
+    release_resolved = course.release().resolve()
     if target == release_resolved or release_resolved in target.parents:
         raise WorkExists(f"{target} is inside release/: choose a working folder outside the course's release")
     if target.exists() and any(target.iterdir()):
         raise WorkExists(f"{target} already holds your work; nothing was copied. Open it with `jupyter lab {target}`, "
                          f"or move it away to start {lab} again from the release")
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(release, target, ignore=shutil.ignore_patterns(*ignored_patterns(root)), dirs_exist_ok=True)
+    shutil.copytree(release, target, ignore=shutil.ignore_patterns(*ignored_patterns(course)), dirs_exist_ok=True)
     return target

@@ -11,9 +11,8 @@ Grading is refused, with the reason, unless it earns every autograded point; not
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
-from labs import course
+from labs.course import Course
 
 STUDENT = "model-solution"  # the canary's student id, only ever in its scratch course
 
@@ -22,9 +21,9 @@ class CanaryFailed(RuntimeError):
     """The model solution lost points when graded as a student: grading would fail honest students too."""
 
 
-def solution_files(root: Path, lab: str) -> dict[str, bytes]:
+def solution_files(course: Course, lab: str) -> dict[str, bytes]:
     """The lab's model solution, as a submission's notebooks."""
-    return {path.name: path.read_bytes() for path in sorted((root / "source" / lab).glob("*.ipynb"))}
+    return {path.name: path.read_bytes() for path in sorted(course.source(lab).glob("*.ipynb"))}
 
 
 def first_errors(notebooks: dict[str, bytes]) -> list[str]:
@@ -57,25 +56,25 @@ def refusal(lab: str, earned: float, possible: float, lost: list[str], flags: li
             f"than source/ (`python -m labs release {lab}`). `grade --no-canary` grades anyway.")
 
 
-def check(lab: str, root: Path, sandboxed: bool = True) -> None:
+def check(course: Course, lab: str, sandboxed: bool = True) -> None:
     """Grade ``source/LAB`` as a student in a scratch copy of the course; raise :class:`CanaryFailed` unless it earns
     every autograded point. The copy lives in the course's staging folder and is removed afterwards."""
     from labs.course.definition import assignment_definition, write_definition
     from labs.grading import pipeline as grading
 
-    scratch = root / grading.STAGING / f"canary-{lab}"
+    scratch = course.root / grading.STAGING / f"canary-{lab}"
     shutil.rmtree(scratch, ignore_errors=True)
     try:
-        copy = course.copy_lab(root, lab, scratch, with_release=True)
-        write_definition(copy / "gradebook.db", assignment_definition(root, lab))  # the lab as the course defines it
-        submitted = copy / "submitted" / STUDENT / lab
+        copy = course.copy_lab(lab, scratch, with_release=True)
+        write_definition(copy.root / "gradebook.db", assignment_definition(course, lab))  # the lab as the course defines it
+        submitted = copy.submitted(lab, STUDENT)
         submitted.mkdir(parents=True)
-        for name, data in solution_files(root, lab).items():
+        for name, data in solution_files(course, lab).items():
             (submitted / name).write_bytes(data)
         result = grading.grade_student(copy, lab, STUDENT, sandboxed)
-        grading._fill_scores([result], copy)
+        grading._fill_scores(copy, [result])
         lost = _lost_cells(copy, lab) if result.graded else []
-        graded = copy / "autograded" / STUDENT / lab
+        graded = copy.autograded(lab, STUDENT)
         errors = first_errors({p.name: p.read_bytes() for p in graded.glob("*.ipynb")}) if graded.is_dir() else []
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -84,10 +83,10 @@ def check(lab: str, root: Path, sandboxed: bool = True) -> None:
                                    result.messages + errors))
 
 
-def _lost_cells(root: Path, lab: str) -> list[str]:
+def _lost_cells(course: Course, lab: str) -> list[str]:
     from nbgrader.api import MissingEntry
 
-    with course.gradebook(root) as gb:
+    with course.gradebook() as gb:
         try:
             submission = gb.find_submission(lab, STUDENT)
         except MissingEntry:

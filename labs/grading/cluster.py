@@ -49,7 +49,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from labs import course
+from labs.course import CONFIG_FILE, OWN_GRADEBOOK, Course
 from labs.course.definition import assignment_definition, write_definition
 from labs.grading import canary
 from labs.grading import pipeline as grading
@@ -94,22 +94,23 @@ def _unpack(blob: bytes) -> dict[str, bytes]:
     return {k: bytes.fromhex(v) for k, v in json.loads(zlib.decompress(blob)).items()}
 
 
-def lab_bundle(root: Path, lab: str) -> dict:
+def lab_bundle(course: Course, lab: str) -> dict:
     """Everything a worker needs to grade ``lab`` (no solutions, no other student, no course gradebook)."""
     import fnmatch
 
     # The worker grades into its private course's own gradebook, never into the course's database.
-    files = {course.CONFIG_FILE: (root / course.CONFIG_FILE).read_bytes() + course.OWN_GRADEBOOK.encode()}
-    for path in sorted((root / "release" / lab).glob("*.ipynb")):
-        files[f"release/{lab}/{path.name}"] = path.read_bytes()
-    ignore = list(course.load_config(root).CourseDirectory.get("ignore", [])) + ["*.ipynb"]
-    source = root / "source" / lab
+    files = {CONFIG_FILE: (course.root / CONFIG_FILE).read_bytes() + OWN_GRADEBOOK.encode()}
+    release = course.release(lab)
+    for path in sorted(release.glob("*.ipynb")):
+        files[str(path.relative_to(course.root))] = path.read_bytes()
+    ignore = list(course.load_config().CourseDirectory.get("ignore", [])) + ["*.ipynb"]
+    source = course.source(lab)
     for path in sorted(p for p in source.rglob("*") if p.is_file()):
         relative = path.relative_to(source)
         if not any(fnmatch.fnmatch(part, pattern) for part in relative.parts for pattern in ignore):
-            files[f"source/{lab}/{relative}"] = path.read_bytes()
+            files[str(path.relative_to(course.root))] = path.read_bytes()
     with tempfile.TemporaryDirectory(prefix="c6248-bundle-") as scratch:
-        write_definition(Path(scratch) / "gradebook.db", assignment_definition(root, lab))
+        write_definition(Path(scratch) / "gradebook.db", assignment_definition(course, lab))
         files["gradebook.db"] = (Path(scratch) / "gradebook.db").read_bytes()
     digest = hashlib.sha256()
     for name in sorted(files):
@@ -144,15 +145,15 @@ def _write_tree(folder: Path, files: dict[str, bytes], links: dict[str, str]) ->
         os.symlink(link, target)
 
 
-def student_task(root: Path, lab: str, student: str, sandboxed: bool, task_timeout: float) -> dict:
+def student_task(course: Course, lab: str, student: str, sandboxed: bool, task_timeout: float) -> dict:
     # A linked submission folder is not read through (it would travel as its target's files): the worker gets an
     # empty folder, so every notebook scores 0.
-    linked = grading.linked_submission(root, lab, student) is not None
-    files, links = ({}, {}) if linked else _read_tree(root / "submitted" / student / lab)
+    linked = grading.linked_submission(course, lab, student) is not None
+    files, links = ({}, {}) if linked else _read_tree(course.submitted(lab, student))
     extension = None
     from nbgrader.api import MissingEntry
 
-    with course.gradebook(root) as gb:
+    with course.gradebook() as gb:
         try:
             submission = gb.find_submission(lab, student)
             extension = submission.extension.total_seconds() if submission.extension else None
@@ -162,9 +163,9 @@ def student_task(root: Path, lab: str, student: str, sandboxed: bool, task_timeo
             "sandboxed": sandboxed, "timeout": task_timeout}
 
 
-def canary_task(root: Path, lab: str, sandboxed: bool, task_timeout: float) -> dict:
+def canary_task(course: Course, lab: str, sandboxed: bool, task_timeout: float) -> dict:
     """The lab's model solution as a submission (:mod:`labs.grading.canary`), graded on a worker like a student's."""
-    return {"lab": lab, "student": canary.STUDENT, "files": _pack(canary.solution_files(root, lab)), "links": {},
+    return {"lab": lab, "student": canary.STUDENT, "files": _pack(canary.solution_files(course, lab)), "links": {},
             "extension": None, "sandboxed": sandboxed, "timeout": task_timeout}
 
 
@@ -229,7 +230,7 @@ def grade_remote(bundle: dict, task: dict) -> dict:
     private = Path(tempfile.mkdtemp(prefix=f"grade-{lab}-", dir=base / "labs-tasks"))
     try:
         shutil.copytree(template, private, dirs_exist_ok=True)
-        _write_tree(private / "submitted" / student / lab, _unpack(task["files"]), task["links"])
+        _write_tree(Course(private).submitted(lab, student), _unpack(task["files"]), task["links"])
         command = [sys.executable, "-m", PROGRAM, str(private), lab, student]
         if task["extension"] is not None:
             command += ["--extension", str(task["extension"])]
@@ -252,8 +253,8 @@ def grade_remote(bundle: dict, task: dict) -> dict:
             tail = "\n".join((log or "").strip().splitlines()[-15:])
             raise RuntimeError(f"grading {lab} for {student} failed on this worker (exit {child.returncode}):\n{tail}")
         outcome = json.loads(outcome_file.read_text())
-        autograded = _read_tree(private / "autograded" / student / lab)
-        feedback = _read_tree(private / "feedback" / student / lab)
+        autograded = _read_tree(Course(private).autograded(lab, student))
+        feedback = _read_tree(Course(private).feedback(lab, student))
         outcome.update(
             autograded=(_pack(autograded[0]), autograded[1]),
             feedback=(_pack(feedback[0]), feedback[1]),
@@ -275,11 +276,11 @@ def _worker_name() -> str:
         return "local"
 
 
-def _submission_rows(root: Path, lab: str, student: str) -> dict | None:
+def _submission_rows(course: Course, lab: str, student: str) -> dict | None:
     """The submission's grading in the (private) gradebook, as plain data."""
     from nbgrader.api import MissingEntry
 
-    with course.gradebook(root) as gb:
+    with course.gradebook() as gb:
         try:
             submission = gb.find_submission(lab, student)
         except MissingEntry:
@@ -308,18 +309,18 @@ def _grade_one(argv: list[str]) -> int:
     parser.add_argument("--extension", type=float)
     parser.add_argument("--unsafe-no-sandbox", action="store_true")
     args = parser.parse_args(argv)
-    root, lab, student = args.root.resolve(), args.lab, args.student
+    course, lab, student = Course(args.root.resolve()), args.lab, args.student
     sandboxed = not args.unsafe_no_sandbox
     if args.extension is not None:  # as in the course's gradebook, so the late penalty counts from the same time
-        with course.gradebook(root) as gb:
+        with course.gradebook() as gb:
             gb.update_or_create_student(student)
             gb.update_or_create_submission(lab, student, extension=timedelta(seconds=args.extension))
     start = time.perf_counter()
-    with grading.grading_environment(root, sandboxed):
-        result = grading.grade_student(root, lab, student, sandboxed)
+    with grading.grading_environment(course, sandboxed):
+        result = grading.grade_student(course, lab, student, sandboxed)
     seconds = time.perf_counter() - start
-    outcome = {"result": asdict(result), "rows": _submission_rows(root, lab, student), "seconds": seconds}
-    (root / "cluster-result.json").write_text(json.dumps(outcome))
+    outcome = {"result": asdict(result), "rows": _submission_rows(course, lab, student), "seconds": seconds}
+    (course.root / "cluster-result.json").write_text(json.dumps(outcome))
     return 0
 
 
@@ -327,23 +328,23 @@ def _grade_one(argv: list[str]) -> int:
 # On the coordinator.
 
 
-def _record(root: Path, lab: str, student: str, outcome: dict) -> StudentResult:
+def _record(course: Course, lab: str, student: str, outcome: dict) -> StudentResult:
     """Write a worker's grading of one student into this course, as a local run would have left it."""
     from nbgrader.api import MissingEntry
 
     result = StudentResult(**outcome["result"])
     if not result.graded:  # nothing was gradable: drop earlier grades and files, keep the student (a row of 0)
-        grading._forget_earlier_run(root, lab, student)
+        grading._forget_earlier_run(course, lab, student)
         return result
     for stage in ("autograded", "feedback"):
         blob, links = outcome[stage]
         files = _unpack(blob)
         if stage == "autograded" or files or links:  # local feedback is only rewritten when some notebook was graded
-            shutil.rmtree(root / stage / student / lab, ignore_errors=True)
-            _write_tree(root / stage / student / lab, files, links)
+            shutil.rmtree(course.folder(stage, lab, student), ignore_errors=True)
+            _write_tree(course.folder(stage, lab, student), files, links)
     rows = outcome["rows"]
     graded_notebooks = {Path(name).stem for name in _unpack(outcome["autograded"][0]) if name.endswith(".ipynb")}
-    with course.gradebook(root) as gb:
+    with course.gradebook() as gb:
         if rows is None:  # autograde failed before it recorded the submission
             with contextlib.suppress(MissingEntry):
                 gb.remove_submission(lab, student)
@@ -414,7 +415,7 @@ def connect(spec: str, connect_timeout: float = CONNECT_TIMEOUT, worker_timeout:
         yield client
 
 
-def grade_all(labs: list[str], root: Path, cluster: str, sandboxed: bool = True,
+def grade_all(course: Course, labs: list[str], cluster: str, sandboxed: bool = True,
               progress: Callable[[str], None] | None = None, retries: int = RETRIES, task_timeout: float | None = None,
               timeout: float | None = None, stats: Stats | None = None,
               connect_timeout: float = CONNECT_TIMEOUT, canary: bool = True) -> list[StudentResult]:
@@ -431,7 +432,7 @@ def grade_all(labs: list[str], root: Path, cluster: str, sandboxed: bool = True,
     from nbgrader.api import MissingEntry
 
     for lab in labs:
-        grading.ensure_released(lab, root)
+        grading.ensure_released(course, lab)
     stats = stats if stats is not None else Stats()
     say = progress or (lambda line: None)
     start = time.perf_counter()
@@ -445,19 +446,19 @@ def grade_all(labs: list[str], root: Path, cluster: str, sandboxed: bool = True,
                 raise SandboxUnavailable("no worker can build the grading sandbox: " + "; ".join(f"{a}: {w}" for a, w in bad.items()))
             raise ClusterUnavailable("these workers cannot grade (nothing was written): " + "; ".join(f"{a}: {w}" for a, w in bad.items()))
         stats.workers = len(problems)
-        tasks = [(lab, student) for lab in labs for student in grading.students(lab, root)]
+        tasks = [(lab, student) for lab in labs for student in grading.students(course, lab)]
         say(f"cluster {client.scheduler.address}: {stats.workers} worker(s); {len(tasks)} submission(s) to grade")
-        bundles = {lab: client.submit(_the_bundle, lab_bundle(root, lab), key=f"bundle-{lab}-{uuid.uuid4().hex[:8]}",
+        bundles = {lab: client.submit(_the_bundle, lab_bundle(course, lab), key=f"bundle-{lab}-{uuid.uuid4().hex[:8]}",
                                       pure=False) for lab in labs}
-        limits = {lab: task_timeout if task_timeout is not None else 120 + 600 * len(grading.release_notebooks(lab, root))
+        limits = {lab: task_timeout if task_timeout is not None else 120 + 600 * len(grading.release_notebooks(course, lab))
                   for lab in labs}
         if canary:
-            _canaries(client, root, sorted({lab for lab, _ in tasks}, key=labs.index), bundles, sandboxed, limits,
+            _canaries(client, course, sorted({lab for lab, _ in tasks}, key=labs.index), bundles, sandboxed, limits,
                       retries, say)
         futures = {}
         for lab, student in tasks:
             limit = limits[lab]
-            futures[client.submit(grade_remote, bundles[lab], student_task(root, lab, student, sandboxed, limit),
+            futures[client.submit(grade_remote, bundles[lab], student_task(course, lab, student, sandboxed, limit),
                                   key=f"grade-{lab}-{student}-{uuid.uuid4().hex[:8]}", retries=retries, pure=False)] = (lab, student)
         stats.startup = time.perf_counter() - start
         finished: dict[tuple[str, str], StudentResult] = {}
@@ -484,7 +485,7 @@ def grade_all(labs: list[str], root: Path, cluster: str, sandboxed: bool = True,
                 lab, student = futures[future]
                 if future.status == "finished":
                     outcome = future.result()
-                    result = _record(root, lab, student, outcome)
+                    result = _record(course, lab, student, outcome)
                     finished[(lab, student)] = result
                     stats.done_at.append(time.perf_counter() - start)
                     name = f"{lab}/{student}"
@@ -523,25 +524,25 @@ def grade_all(labs: list[str], root: Path, cluster: str, sandboxed: bool = True,
                 client.cancel(list(pending))
                 pending = set()
     results = [finished[task] for task in tasks]
-    grading._fill_scores([r for r in results if Flag.FAILED not in r.flags], root)
-    with course.gradebook(root) as gb:
+    grading._fill_scores(course, [r for r in results if Flag.FAILED not in r.flags])
+    with course.gradebook() as gb:
         for result in results:
             if Flag.FAILED in result.flags:
                 with contextlib.suppress(MissingEntry):
                     assignment = gb.find_assignment(result.lab)
                     result.max_score, result.max_autograded = assignment.max_score, assignment.max_code_score
-    grading.export_grades(root)
+    grading.export_grades(course)
     stats.wall = time.perf_counter() - start
     return results
 
 
-def _canaries(client, root: Path, labs: list[str], bundles: dict, sandboxed: bool, limits: dict[str, float], retries: int,
+def _canaries(client, course: Course, labs: list[str], bundles: dict, sandboxed: bool, limits: dict[str, float], retries: int,
               say: Callable[[str], None]) -> None:
     """Grade each lab's model solution on a worker, as a student's submission; raise CanaryFailed unless full marks."""
     if not labs:
         return
     say(f"grading the model solution of {', '.join(labs)} first (the canary; --no-canary skips it)")
-    checks = {lab: client.submit(grade_remote, bundles[lab], canary_task(root, lab, sandboxed, limits[lab]),
+    checks = {lab: client.submit(grade_remote, bundles[lab], canary_task(course, lab, sandboxed, limits[lab]),
                                  key=f"canary-{lab}-{uuid.uuid4().hex[:8]}", retries=retries, pure=False) for lab in labs}
     for lab, future in checks.items():
         try:
@@ -551,13 +552,13 @@ def _canaries(client, root: Path, labs: list[str], bundles: dict, sandboxed: boo
             raise canary.CanaryFailed(f"the canary failed: the model solution of {lab}, graded first on the cluster, "
                                       f"could not be graded ({why}); nothing was graded") from None
         graded = _unpack(outcome["autograded"][0]) if outcome.get("autograded") else {}
-        canary.check_cluster_outcome(lab, assignment_definition(root, lab), outcome, outcome.get("worker", "?"),
+        canary.check_cluster_outcome(lab, assignment_definition(course, lab), outcome, outcome.get("worker", "?"),
                                      {name: data for name, data in graded.items() if name.endswith(".ipynb")})
 
 
-def grade(lab: str, root: Path, cluster: str, sandboxed: bool = True, **options) -> list[StudentResult]:
+def grade(course: Course, lab: str, cluster: str, sandboxed: bool = True, **options) -> list[StudentResult]:
     """Grade every submission of ``lab`` on the cluster; see :func:`grade_all`."""
-    return grade_all([lab], root, cluster, sandboxed, **options)
+    return grade_all(course, [lab], cluster, sandboxed, **options)
 
 
 if __name__ == "__main__":

@@ -28,13 +28,14 @@ from nbgrader.preprocessors import (
     NbGraderPreprocessor,  # enabled by default, unlike nbconvert's base
 )
 
-from labs import course
+from labs.course import PARALLEL_KERNEL_ENV, Course, NbgraderFailed
 from labs.grading import sandbox, tamper, warm_kernel
 from labs.grading.canary import check as canary_check
 from labs.grading.flags import NOT_GRADED, Flag, legend
 
 # Autograde reads a checked copy of each submission from here, never submitted/ itself.
 STAGING = ".grading"
+STAGED = f"{STAGING}/submitted"  # the submitted folder autograde is pointed at
 # Every grade in the gradebook, exported by nbgrader's CSV exporter at the end of each grading run.
 GRADES_FILE = "grades.csv"
 # Notebook metadata in which SealNotebookFolder tells inspect_run what the kernel planted at the notebook's path.
@@ -64,17 +65,23 @@ class StudentResult:
     infrastructure_failure: str = ""
 
 
-def students(lab: str, root: Path) -> list[str]:
+def students(course: Course, lab: str) -> list[str]:
     """Students with a submission of ``lab`` in ``submitted/``."""
-    submitted = root / "submitted"
+    submitted = course.submitted()
     if not submitted.is_dir():
         return []
     # A linked submission is listed, so that it is refused and reported rather than silently skipped.
     return sorted(p.name for p in submitted.iterdir() if (p / lab).is_dir() or (p / lab).is_symlink())
 
 
-def release_notebooks(lab: str, root: Path) -> list[str]:
-    return sorted(p.name for p in (root / "release" / lab).glob("*.ipynb"))
+def release_notebooks(course: Course, lab: str) -> list[str]:
+    return sorted(p.name for p in course.release(lab).glob("*.ipynb"))
+
+
+def staged(course: Course, lab: str, student: str = "") -> Path:
+    """Where grading stages the checked copy of a submission (autograde reads it there, never ``submitted/``)."""
+    directory = course.directory()
+    return Path(os.path.normpath(directory.format_path(STAGED, student or ".", lab)))
 
 
 def _last_line(text: str) -> str:
@@ -87,20 +94,9 @@ def shown(name: str) -> str:
     return name if name.isprintable() else ascii(name)
 
 
-def max_file_bytes(root: Path) -> int:
-    """The largest file grading reads: nbgrader's ``CourseDirectory.max_file_size`` (kilobytes, default 100 MB).
-
-    nbgrader already leaves larger files out when it copies a submission; staging applies the same limit to
-    notebooks too, so a 2 GB "notebook" is refused from its size, never read into memory.
-    """
-    from nbgrader.coursedir import CourseDirectory
-
-    return 1000 * CourseDirectory(config=course.load_config(root)).max_file_size
-
-
-def linked_submission(root: Path, lab: str, student: str) -> Path | None:
+def linked_submission(course: Course, lab: str, student: str) -> Path | None:
     """``submitted/STUDENT`` or ``submitted/STUDENT/LAB`` when it is a symbolic link (graded, it would be its target)."""
-    for folder in (root / "submitted" / student, root / "submitted" / student / lab):
+    for folder in (course.submitted(student=student), course.submitted(lab, student)):
         if folder.is_symlink():
             return folder
     return None
@@ -153,7 +149,7 @@ def _refuse(result: StudentResult, flag: Flag, message: str) -> None:
     result.messages.append(message)
 
 
-def stage_submission(root: Path, lab: str, student: str, result: StudentResult) -> None:
+def stage_submission(course: Course, lab: str, student: str, result: StudentResult) -> None:
     """Copy a submission to the staging area, leaving out notebooks that cannot be read or are not files.
 
     nbgrader stops grading a student at the first unreadable notebook; without it in the
@@ -161,18 +157,20 @@ def stage_submission(root: Path, lab: str, student: str, result: StudentResult) 
     A linked notebook or submission folder scores 0 and is flagged ``link`` (see :func:`stage_files`).
     The student's files in ``submitted/`` are never changed.
     """
-    staged = root / STAGING / "submitted" / student / lab
-    if staged.exists():
-        shutil.rmtree(staged)
-    expected = release_notebooks(lab, root)
-    linked = linked_submission(root, lab, student)
+    target = staged(course, lab, student)
+    if target.exists():
+        shutil.rmtree(target)
+    expected = release_notebooks(course, lab)
+    linked = linked_submission(course, lab, student)
     if linked is not None:
-        staged.mkdir(parents=True)
-        _refuse(result, Flag.LINK, f"{linked.relative_to(root)} is a symbolic link (to {shown(os.readlink(linked))}): "
+        target.mkdir(parents=True)
+        _refuse(result, Flag.LINK, f"{linked.relative_to(course.root)} is a symbolic link (to {shown(os.readlink(linked))}): "
                                    "not graded, every notebook scores 0; hand in the files themselves")
         return
-    submitted = root / "submitted" / student / lab
-    left_out = stage_files(submitted, staged, max_file_bytes(root))
+    submitted = course.submitted(lab, student)
+    # (nbgrader leaves files over CourseDirectory.max_file_size out of its copies; staging applies the same limit to
+    # notebooks too, so a 2 GB "notebook" is refused from its size, never read into memory)
+    left_out = stage_files(submitted, target, course.max_file_bytes())
     for name, why in left_out.items():
         if name in expected:
             continue
@@ -181,7 +179,7 @@ def stage_submission(root: Path, lab: str, student: str, result: StudentResult) 
         else:
             result.messages.append(f"{shown(name)} {why}: left out of grading")
     for name in expected:
-        path = staged / name
+        path = target / name
         if name in left_out:
             flag = Flag.LINK if (submitted / name).is_symlink() else Flag.INVALID
             hint = "hand in the notebook itself" if flag is Flag.LINK else "file kept in submitted/"
@@ -196,7 +194,7 @@ def stage_submission(root: Path, lab: str, student: str, result: StudentResult) 
             path.unlink()
             reason = str(error).strip().splitlines()[0][:160] if str(error).strip() else type(error).__name__
             _refuse(result, Flag.INVALID, f"{name} is not a readable notebook ({reason}); scored 0, file kept in submitted/")
-    for extra in sorted(staged.glob("*.ipynb")):
+    for extra in sorted(target.glob("*.ipynb")):
         if extra.name not in expected:
             result.messages.append(f"{shown(extra.name)} is not part of {lab}; ignored")
         if extra.name not in expected or not extra.is_file():  # a folder named like a notebook would stop nbgrader
@@ -205,11 +203,11 @@ def stage_submission(root: Path, lab: str, student: str, result: StudentResult) 
             else:
                 extra.unlink()
     for name in expected:
-        if (staged / name).is_file():
-            _drop_duplicate_ids(staged / name, result)
+        if (target / name).is_file():
+            _drop_duplicate_ids(target / name, result)
     for name in expected:
-        if (staged / name).is_file():
-            findings = tamper.review_notebook(nbformat.read(str(staged / name), as_version=4))
+        if (target / name).is_file():
+            findings = tamper.review_notebook(nbformat.read(str(target / name), as_version=4))
             if findings:
                 listed = "; ".join(str(f) for f in findings[:3]) + (f"; and {len(findings) - 3} more" if len(findings) > 3 else "")
                 _refuse(result, Flag.TAMPER, f"{name}: review by hand: {listed}")
@@ -292,9 +290,9 @@ def _autograde_notebook_by_notebook(api, lab: str, student: str, names: list[str
             _note_failure(result, failure, name, f"{name}: {failure.why}; scored 0")
 
 
-def inspect_run(root: Path, lab: str, student: str, result: StudentResult) -> None:
+def inspect_run(course: Course, lab: str, student: str, result: StudentResult) -> None:
     """Flag cells that hit the time limit and kernels that died, from the graded notebooks."""
-    for path in sorted((root / "autograded" / student / lab).glob("*.ipynb")):
+    for path in sorted(course.autograded(lab, student).glob("*.ipynb")):
         try:
             nb = nbformat.read(str(path), as_version=4)
         except Exception:
@@ -317,10 +315,10 @@ _worker_sandbox = None  # this process's sandbox settings (uid slot, socket dire
 _worker_limits = None  # the course's limits those settings were made for
 
 
-def _sandbox_configuration(root: Path):
+def _sandbox_configuration(course: Course):
     """The nbgrader overrides that run this process's kernels in the sandbox, with the course's limits."""
     global _worker_sandbox, _worker_limits
-    limits = sandbox.Limits.from_config(course.load_config(root))
+    limits = sandbox.Limits.from_config(course.load_config())
     if _worker_sandbox is None or not os.path.isdir(_worker_sandbox.ipc_dir) or limits != _worker_limits:
         _worker_sandbox, _worker_limits = sandbox.worker_settings(limits), limits
         os.environ[sandbox.SETTINGS_VARIABLE] = _worker_sandbox.to_env()
@@ -376,7 +374,7 @@ def _give_back(folder: Path) -> None:
         os.chown(path, uid, gid, follow_symlinks=False)
 
 
-def grade_student(root: Path, lab: str, student: str, sandboxed: bool = True) -> StudentResult:
+def grade_student(course: Course, lab: str, student: str, sandboxed: bool = True) -> StudentResult:
     """Autograde one student's submission and generate their feedback (runs in a worker process)."""
     # nbgrader's own bookkeeping warns about detached database objects on every run; it is harmless.
     warnings.filterwarnings("ignore", message=".*not in session.*")
@@ -386,25 +384,24 @@ def grade_student(root: Path, lab: str, student: str, sandboxed: bool = True) ->
         _refuse(result, Flag.INVALID, f"the folder submitted/{shown(student)} is not a student id (letters, digits and "
                                       "._@- only, starting with a letter or digit): not graded; rename it")
         return result
-    stage_submission(root, lab, student, result)
-    staged = sorted(p.name for p in (root / STAGING / "submitted" / student / lab).glob("*.ipynb"))
-    if not staged:  # nothing gradable: every notebook is missing or unreadable, already reported
+    stage_submission(course, lab, student, result)
+    notebooks = sorted(p.name for p in staged(course, lab, student).glob("*.ipynb"))
+    if not notebooks:  # nothing gradable: every notebook is missing or unreadable, already reported
         result.graded = False
-        _forget_earlier_run(root, lab, student)
+        _forget_earlier_run(course, lab, student)
         return result
-    api = course.api(root, submitted_directory=f"{STAGING}/submitted",
-                     configure=_sandbox_configuration(root) if sandboxed else None)
+    api = course.api(submitted_directory=STAGED, configure=_sandbox_configuration(course) if sandboxed else None)
     try:
         outcome = api.autograde(lab, student, force=True, create=True)
         if not outcome.get("success"):
-            _autograde_notebook_by_notebook(api, lab, student, staged, result)
+            _autograde_notebook_by_notebook(api, lab, student, notebooks, result)
     finally:
         if sandboxed and _worker_sandbox is not None:
             warm_kernel.stop_all(_worker_sandbox.ipc_dir)  # this submission's warm process, and anything it left
-        _give_back(root / "autograded" / student / lab)
-    remove_planted_files(root / "autograded" / student / lab, result)
-    inspect_run(root, lab, student, result)
-    if any((root / "autograded" / student / lab / name).is_file() for name in staged):
+        _give_back(course.autograded(lab, student))
+    remove_planted_files(course.autograded(lab, student), result)
+    inspect_run(course, lab, student, result)
+    if any((course.autograded(lab, student) / name).is_file() for name in notebooks):
         feedback = api.generate_feedback(lab, student, force=True)
         if not feedback.get("success"):
             result.flags.append(Flag.NO_FEEDBACK)
@@ -427,27 +424,27 @@ def remove_planted_files(folder: Path, result: StudentResult) -> None:
                                          "in its folder; removed before feedback, review by hand")
 
 
-def _forget_earlier_run(root: Path, lab: str, student: str) -> None:
+def _forget_earlier_run(course: Course, lab: str, student: str) -> None:
     """Drop an earlier run's grades and files, so they are not reported as this run's, and make sure the student is
     in the gradebook (a student whose only notebook is unreadable still gets a row of 0 in the export)."""
     from nbgrader.api import MissingEntry
 
     if not STUDENT_ID.fullmatch(student):  # never a gradebook row or a path for a refused folder name
         return
-    with course.gradebook(root) as gb:
+    with course.gradebook() as gb:
         try:
             gb.remove_submission(lab, student)
         except MissingEntry:
             pass
         gb.update_or_create_student(student)  # known to the gradebook, so the export gives them a row of 0
     for stage in ("autograded", "feedback"):
-        shutil.rmtree(root / stage / student / lab, ignore_errors=True)
+        shutil.rmtree(course.folder(stage, lab, student), ignore_errors=True)
 
 
-def _fill_scores(results: list[StudentResult], root: Path) -> None:
+def _fill_scores(course: Course, results: list[StudentResult]) -> None:
     from nbgrader.api import MissingEntry
 
-    with course.gradebook(root) as gb:
+    with course.gradebook() as gb:
         for result in results:
             try:
                 if not result.graded:
@@ -467,41 +464,41 @@ def _fill_scores(results: list[StudentResult], root: Path) -> None:
             result.needs_manual_grade = submission.needs_manual_grade
 
 
-def export_grades(root: Path) -> Path:
+def export_grades(course: Course) -> Path:
     """Write every grade in the gradebook to ``GRADES_FILE`` (nbgrader's CSV exporter); the last step of a run."""
     from nbgrader.plugins.export import CsvExportPlugin
 
-    target = root / GRADES_FILE
-    with course.gradebook(root) as gb:
+    target = course.root / GRADES_FILE
+    with course.gradebook() as gb:
         CsvExportPlugin(to=str(target)).export(gb)
     return target
 
 
-def ensure_released(lab: str, root: Path) -> None:
+def ensure_released(course: Course, lab: str) -> None:
     from nbgrader.api import MissingEntry
 
     message = f"{lab} is not in this course's gradebook: run `python -m labs release {lab}` first"
-    if not course.has_gradebook(root):
-        raise course.NbgraderFailed(message)
-    with course.gradebook(root) as gb:
+    if not course.has_gradebook():
+        raise NbgraderFailed(message)
+    with course.gradebook() as gb:
         try:
             gb.find_assignment(lab)
         except MissingEntry:
-            raise course.NbgraderFailed(message) from None
+            raise NbgraderFailed(message) from None
 
 
-def prepare_sandbox(root: Path) -> Path:
+def prepare_sandbox(course: Course) -> Path:
     """Check that kernels can be sandboxed here, with the course's limits; install the sandbox kernelspec and return
     the Jupyter data folder that holds it (for ``JUPYTER_PATH``)."""
-    sandbox.Limits.from_config(course.load_config(root))  # a wrong limit stops the run here, before anything is graded
+    sandbox.Limits.from_config(course.load_config())  # a wrong limit stops the run here, before anything is graded
     sandbox.check_available()
-    jupyter_dir = root / STAGING / "jupyter"
+    jupyter_dir = course.root / STAGING / "jupyter"
     sandbox.install_kernelspec(jupyter_dir)
     return jupyter_dir
 
 
 @contextlib.contextmanager
-def grading_environment(root: Path, sandboxed: bool):
+def grading_environment(course: Course, sandboxed: bool):
     """Every change a grading run makes to the environment, made here and undone on the way out.
 
     Pool workers, nbgrader and the kernels inherit this process's environment: one BLAS thread a kernel (unless the
@@ -510,9 +507,9 @@ def grading_environment(root: Path, sandboxed: bool):
     in ``/tmp`` where it can be, as a socket's path may not exceed 107 bytes). The sandbox settings a sequential run
     records for its kernels (``SETTINGS_VARIABLE``) are restored too.
     """
-    changes = {name: os.environ.get(name, value) for name, value in course.PARALLEL_KERNEL_ENV.items()}
+    changes = {name: os.environ.get(name, value) for name, value in PARALLEL_KERNEL_ENV.items()}
     if sandboxed:
-        jupyter_dir = str(prepare_sandbox(root))
+        jupyter_dir = str(prepare_sandbox(course))
         paths = [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p and p != jupyter_dir]
         changes["JUPYTER_PATH"] = os.pathsep.join([jupyter_dir, *paths])
     scratch = tempfile.mkdtemp(prefix="c6248-", dir="/tmp" if os.access("/tmp", os.W_OK) else None)
@@ -530,16 +527,16 @@ def grading_environment(root: Path, sandboxed: bool):
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def grade(lab: str, root: Path, jobs: int | None = None, sandboxed: bool = True, canary: bool = True) -> list[StudentResult]:
+def grade(course: Course, lab: str, jobs: int | None = None, sandboxed: bool = True, canary: bool = True) -> list[StudentResult]:
     """Autograde and give feedback to every student of ``lab``, ``jobs`` students at a time; export every grade.
 
     Student code runs in the bubblewrap sandbox unless ``sandboxed`` is False; when no sandbox
     can be made, this raises :class:`labs.grading.sandbox.SandboxUnavailable` rather than run it unconfined.
     """
-    return grade_all([lab], root, jobs, sandboxed, canary=canary)
+    return grade_all(course, [lab], jobs, sandboxed, canary=canary)
 
 
-def grade_all(labs: list[str], root: Path, jobs: int | None = None, sandboxed: bool = True,
+def grade_all(course: Course, labs: list[str], jobs: int | None = None, sandboxed: bool = True,
               progress: Callable[[str], None] | None = None, canary: bool = True) -> list[StudentResult]:
     """Grade every submission of every lab in ``labs`` in one pool of ``jobs`` workers.
 
@@ -558,8 +555,8 @@ def grade_all(labs: list[str], root: Path, jobs: int | None = None, sandboxed: b
     Last, every grade of the gradebook (this run's and earlier ones) is exported to ``GRADES_FILE``.
     """
     for lab in labs:
-        ensure_released(lab, root)
-    tasks = [(lab, student) for lab in labs for student in students(lab, root)]
+        ensure_released(course, lab)
+    tasks = [(lab, student) for lab in labs for student in students(course, lab)]
     canaries = sorted({lab for lab, _ in tasks}, key=labs.index) if canary else []
     start = time.perf_counter()
 
@@ -568,34 +565,34 @@ def grade_all(labs: list[str], root: Path, jobs: int | None = None, sandboxed: b
             flags = f" [{','.join(result.flags)}]" if result.flags else ""
             progress(f"[{done}/{len(tasks)}] graded {result.lab} for {result.student}{flags} ({time.perf_counter() - start:.0f} s)")
 
-    with grading_environment(root, sandboxed):
+    with grading_environment(course, sandboxed):
         if canaries and progress is not None:
             progress(f"grading the model solution of {', '.join(canaries)} first (the canary; --no-canary skips it)")
-        results = _grade_submissions(tasks, canaries, root, jobs, sandboxed, report)
-        results = [_retry_alone(first, root, sandboxed, progress) if first.infrastructure_failure else first
+        results = _grade_submissions(course, tasks, canaries, jobs, sandboxed, report)
+        results = [_retry_alone(course, first, sandboxed, progress) if first.infrastructure_failure else first
                    for first in results]
-    _fill_scores(results, root)
-    export_grades(root)
+    _fill_scores(course, results)
+    export_grades(course)
     return results
 
 
-def _grade_submissions(tasks: list[tuple[str, str]], canaries: list[str], root: Path, jobs: int | None, sandboxed: bool,
+def _grade_submissions(course: Course, tasks: list[tuple[str, str]], canaries: list[str], jobs: int | None, sandboxed: bool,
                        report: Callable[[int, StudentResult], None]) -> list[StudentResult]:
     """The canaries, then every (lab, student) of ``tasks``, ``jobs`` at a time; results in the order of ``tasks``."""
     jobs = max(1, jobs or os.cpu_count() or 1)
     if jobs == 1 or len(tasks) <= 1:
         for lab in canaries:
-            canary_check(lab, root, sandboxed)
+            canary_check(course, lab, sandboxed)
         results = []
         for lab, student in tasks:
-            results.append(grade_student(root, lab, student, sandboxed))
+            results.append(grade_student(course, lab, student, sandboxed))
             report(len(results), results[-1])
         return results
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
         # (in the pool: a worker's sandbox settings are its own, never copied from this process by a fork)
-        for check in [pool.submit(canary_check, lab, root, sandboxed) for lab in canaries]:
+        for check in [pool.submit(canary_check, course, lab, sandboxed) for lab in canaries]:
             check.result()
-        futures = {pool.submit(grade_student, root, lab, student, sandboxed): (lab, student) for lab, student in tasks}
+        futures = {pool.submit(grade_student, course, lab, student, sandboxed): (lab, student) for lab, student in tasks}
         finished = {}
         for future in as_completed(futures):
             finished[futures[future]] = future.result()
@@ -603,12 +600,12 @@ def _grade_submissions(tasks: list[tuple[str, str]], canaries: list[str], root: 
     return [finished[task] for task in tasks]
 
 
-def _retry_alone(first: StudentResult, root: Path, sandboxed: bool,
+def _retry_alone(course: Course, first: StudentResult, sandboxed: bool,
                  progress: Callable[[str], None] | None) -> StudentResult:
     """Grade a submission again, alone, after an infrastructure failure; its grades replace the first run's."""
     if progress is not None:
         progress(f"grading {first.lab} for {first.student} again, alone, after {first.infrastructure_failure}")
-    again = grade_student(root, first.lab, first.student, sandboxed)
+    again = grade_student(course, first.lab, first.student, sandboxed)
     again.messages.insert(0, f"retried alone after {first.infrastructure_failure}; these are the second run's grades")
     again.infrastructure_failure = ""  # retried once: a second failure stands
     return again
@@ -631,8 +628,8 @@ def format_report(results: list[StudentResult]) -> str:
     return "\n".join(lines)
 
 
-def set_deadline(lab: str, root: Path, when) -> None:
+def set_deadline(course: Course, lab: str, when) -> None:
     """Record ``when`` (a naive UTC or aware datetime) as the due date of ``lab`` in the gradebook."""
-    ensure_released(lab, root)
-    with course.gradebook(root) as gb:
+    ensure_released(course, lab)
+    with course.gradebook() as gb:
         gb.update_or_create_assignment(lab, duedate=when)

@@ -32,7 +32,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from labs.course import paths
+from labs.course import Course
 
 COURSE_ID = "comp6248"
 HUB_DIR = "hub"  # in the repository: jupyterhub_config.py, package.json (the proxy), node_modules/
@@ -103,8 +103,7 @@ class HubSettings:
         return self.state / "roles" / self.role(user)
 
 
-def default_settings(root: Path | None = None, port: int = 8000) -> HubSettings:
-    root = root or paths.course_root()
+def default_settings(root: Path, port: int = 8000) -> HubSettings:
     return HubSettings(root=root, state=root / "build" / "hub", exchange=Path("/srv/nbgrader/exchange"), port=port)
 
 
@@ -236,10 +235,10 @@ def prepare_course(settings: HubSettings) -> Path:
         if (settings.root / name).is_file():
             shutil.copy2(settings.root / name, course_dir / name)
     for lab in settings.labs:
-        target = course_dir / "source" / lab
+        target = Course(course_dir).source(lab)
         if target.exists():
             shutil.rmtree(target)
-        shutil.copytree(settings.root / "source" / lab, target,
+        shutil.copytree(Course(settings.root).source(lab), target,
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     _chown_tree(course_dir, settings.instructor)
     os.chmod(course_dir, 0o700)
@@ -386,7 +385,7 @@ def grade(settings: HubSettings, lab: str, jobs: int | None = None):
 
     course_dir = settings.course_dir()
     try:
-        results = grading.grade(lab, course_dir, jobs, sandboxed=True)  # (grades.csv exported too)
+        results = grading.grade(Course(course_dir), lab, jobs, sandboxed=True)  # (grades.csv exported too)
     finally:
         _chown_tree(course_dir, settings.instructor)
     return results

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from labs.course import copy_lab, ensure_tools_on_path, release
+from labs.course import Course, ensure_tools_on_path, release
 from labs.course.paths import course_root
 from labs.qa import submissions
 
@@ -44,19 +44,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notebooks", nargs="*", help="only these notebooks of the lab (default: all)")
     parser.add_argument("--students", type=int, default=20)
     args = parser.parse_args(argv)
-    root = course_root()
+    here = Course(course_root())  # (a command: the course it is run from)
     bin_dir = str(Path(sys.executable).parent)
     ensure_tools_on_path()
     with tempfile.TemporaryDirectory(prefix="comp6248-benchmark-") as scratch:
-        course = copy_lab(root, args.lab, Path(scratch))
-        source = course / "source" / args.lab
+        copy = here.copy_lab(args.lab, Path(scratch))
+        course = copy.root
+        source = copy.source(args.lab)
         if args.notebooks:
             for path in source.glob("*.ipynb"):
                 if path.name not in args.notebooks:
                     path.unlink()
-        release.generate(args.lab, course)
+        release.generate(copy, args.lab)
         for k in range(args.students):
-            submissions.write_submission(args.lab, f"student{k:03d}", course, "solution")
+            submissions.write_submission(copy, args.lab, f"student{k:03d}", "solution")
         notebooks = args.students * len(list(source.glob("*.ipynb")))
         print(f"{args.students} submissions of {args.lab} ({notebooks} notebooks), {os.cpu_count()} cores", flush=True)
 

@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from labs.course import Course
+
 
 def _fit(done_at: list[float]) -> tuple[float, float]:
     """Least-squares line through (k, time the k-th submission was done): (intercept, slope)."""
@@ -35,8 +37,8 @@ def _fit(done_at: list[float]) -> tuple[float, float]:
     return intercept, slope
 
 
-def _course(lab: str, notebooks: list[str] | None, students: int, scratch: Path) -> tuple[Path, str, int]:
-    from labs.course import copy_lab, release
+def _course(lab: str, notebooks: list[str] | None, students: int, scratch: Path) -> tuple[Course, str, int]:
+    from labs.course import release
     from labs.course.paths import course_root
     from labs.qa import submissions
 
@@ -47,28 +49,26 @@ def _course(lab: str, notebooks: list[str] | None, students: int, scratch: Path)
         course = make_course(scratch)
         for k in range(students):
             submit(course, f"student{k:03d}")
-        return course, LAB, 1
-    course = copy_lab(course_root(), lab, scratch)
-    source = course / "source" / lab
+        return Course(course), LAB, 1
+    course = Course(course_root()).copy_lab(lab, scratch)  # (a command: the course it is run from)
+    source = course.source(lab)
     if notebooks:
         for path in source.glob("*.ipynb"):
             if path.name not in notebooks:
                 path.unlink()
-    release.generate(lab, course)
+    release.generate(course, lab)
     for k in range(students):
-        submissions.write_submission(lab, f"student{k:03d}", course, "solution")
+        submissions.write_submission(course, lab, f"student{k:03d}", "solution")
     return course, lab, len(list(source.glob("*.ipynb")))
 
 
-def _reset(course: Path, lab: str) -> None:
+def _reset(course: Course, lab: str) -> None:
     """Back to ungraded: no graded files, no submission in the gradebook (the lab's definition stays)."""
     import shutil
 
-    from labs import course as course_module
-
-    for name in ("autograded", "feedback", ".grading"):
-        shutil.rmtree(course / name, ignore_errors=True)
-    with course_module.gradebook(course) as gb:
+    for folder in (course.autograded(), course.feedback(), course.root / ".grading"):
+        shutil.rmtree(folder, ignore_errors=True)
+    with course.gradebook() as gb:
         for student in [s.student.id for s in gb.assignment_submissions(lab)]:
             gb.remove_submission(lab, student)
 
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
 
         local_done: list[float] = []
         start = time.perf_counter()
-        local = grading.grade_all([lab], course, jobs=w, canary=False,
+        local = grading.grade_all(course, [lab], jobs=w, canary=False,
                                   progress=lambda line: local_done.append(time.perf_counter() - start))
         local_wall = time.perf_counter() - start
         print(f"local   grade --jobs {w}:        {local_wall:7.1f} s  {n / local_wall * 60:6.1f} submissions/min  "
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
 
         stats = grading_cluster.Stats()
         start = time.perf_counter()
-        remote = grading_cluster.grade_all([lab], course, cluster, stats=stats, canary=False)
+        remote = grading_cluster.grade_all(course, [lab], cluster, stats=stats, canary=False)
         cluster_wall = time.perf_counter() - start
         print(f"cluster grade --cluster {cluster}: {cluster_wall:7.1f} s  {n / cluster_wall * 60:6.1f} submissions/min  "
               f"(load {os.getloadavg()[0]:.1f}; start-up {stats.startup:.1f} s, {stats.workers} workers)", flush=True)

@@ -18,8 +18,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbformat import NotebookNode
 
-from labs.course import PARALLEL_KERNEL_ENV, cells, execution_settings
-from labs.course.paths import course_root
+from labs.course import PARALLEL_KERNEL_ENV, Course, cells
 
 # The harness is not the grader: its kernels get this many times the grading per-cell limit, so that a slow
 # or busy machine cannot turn a slow cell into a lost point. Time is checked apart, in reference seconds
@@ -90,6 +89,7 @@ def truncate_after(nb: NotebookNode, last_grade_id: str) -> NotebookNode:
 
 
 def run(
+    course: Course,
     nb: NotebookNode,
     cwd: Path,
     *,
@@ -98,10 +98,10 @@ def run(
 ) -> Run:
     """Execute ``nb`` (a copy) in a new python3 kernel in ``cwd``; errors do not stop the run.
 
-    The kernel arguments are the course's grading settings (nbgrader_config.py); see :func:`notebook_client`.
+    The kernel arguments are ``course``'s grading settings (nbgrader_config.py); see :func:`notebook_client`.
     """
     nb = copy.deepcopy(nb)
-    client = notebook_client(nb, cwd)
+    client = notebook_client(course, nb, cwd)
     start = time.perf_counter()
     client.execute(env=kernel_environment(seed, env))
     seconds = time.perf_counter() - start
@@ -120,12 +120,12 @@ def kernel_environment(seed: int | None = None, env: dict[str, str] | None = Non
     return kernel_env
 
 
-def notebook_client(nb: NotebookNode, cwd: Path) -> NotebookClient:
-    """An nbclient for ``nb`` (executed in place) with the course's kernel settings, working in ``cwd``.
+def notebook_client(course: Course, nb: NotebookNode, cwd: Path) -> NotebookClient:
+    """An nbclient for ``nb`` (executed in place) with ``course``'s kernel settings, working in ``cwd``.
 
     The per-cell limit is the course's, times :data:`HARNESS_TIMEOUT_FACTOR`.
     """
-    timeout, extra_arguments = execution_settings(course_root())
+    timeout, extra_arguments = course.execution_settings()
     return NotebookClient(
         nb,
         timeout=timeout * HARNESS_TIMEOUT_FACTOR,

@@ -25,6 +25,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from labs.course import cells
+from labs.course import Course
 from labs.qa import execute, faults
 from labs.qa.execute import CellScore
 from labs.qa.faults import Fault
@@ -163,6 +164,7 @@ def _branch_run(plan: _Plan, nb: NotebookNode) -> BranchRun:
 
 
 def run(
+    course: Course,
     path: Path,
     catalogue: list[Fault],
     *,
@@ -170,7 +172,8 @@ def run(
     env: dict[str, str] | None = None,
     kill_grace: float = KILL_GRACE_SECONDS,
 ) -> NotebookRun:
-    """Run the notebook at ``path`` (a model solution) at ``seed``, with every fault of ``catalogue`` in a fork.
+    """Run the notebook at ``path`` (a model solution of ``course``) at ``seed``, with every fault of ``catalogue`` in a
+    fork, with the course's kernel settings.
 
     The kernel works in a scratch copy of the notebook's folder, so nothing is written beside the source.
     """
@@ -182,7 +185,7 @@ def run(
         results = scratch / "results"
         results.mkdir()
         plans = _plans(nb, catalogue, results)
-        client = execute.notebook_client(nb, work)
+        client = execute.notebook_client(course, nb, work)
         cell_timeout = client.timeout
         wall, sent, branch_runs, branch_seconds = 0.0, [], {}, 0.0
         start = time.perf_counter()

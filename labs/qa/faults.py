@@ -14,7 +14,7 @@ from pathlib import Path
 
 from nbformat import NotebookNode
 
-from labs.course import cells
+from labs.course import Course, cells
 
 
 class CatalogueError(ValueError):
@@ -58,12 +58,13 @@ def wrong_answer(test: str, name: str, question: str, solution: str, answer: str
     return Fault(name, f"{test}-{question}", (f"{test}-{question}-tests",), replace=((solution, answer),), why=why)
 
 
-def catalogue_path(lab: str, root: Path) -> Path:
-    return root / "tests" / "faults" / f"{lab}.py"
+def catalogue_path(course: Course, lab: str) -> Path:
+    """``tests/faults/LAB.py`` of the course's repository: the lab's catalogue of plausible wrong answers."""
+    return course.root / "tests" / "faults" / f"{lab}.py"
 
 
-def load(lab: str, root: Path) -> list[Fault]:
-    path = catalogue_path(lab, root)
+def load(course: Course, lab: str) -> list[Fault]:
+    path = catalogue_path(course, lab)
     if not path.is_file():
         return []
     spec = importlib.util.spec_from_file_location(f"faults_{lab}", path)

@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from labs.course import cells
+from labs.course import Course, cells
 from labs.qa.faults import Fault
 
 
@@ -47,13 +47,13 @@ KINDS = ("solution", "blank", "faulty", "partial")
 
 
 def write_submission(
-    lab: str, student: str, root: Path, kind: str, faults: list[Fault] = ()
+    course: Course, lab: str, student: str, kind: str, faults: list[Fault] = ()
 ) -> Path:
     """Write ``submitted/STUDENT/LAB`` of the given kind: ``solution``, ``blank``, ``faulty`` or ``partial``."""
     if kind not in KINDS:
         raise ValueError(f"unknown submission kind {kind!r}")
-    release_dir = root / "release" / lab
-    target = root / "submitted" / student / lab
+    release_dir = course.release(lab)
+    target = course.submitted(lab, student)
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(release_dir, target)
@@ -61,7 +61,7 @@ def write_submission(
         return target
     chosen = {"faulty": first_fault_per_answer(faults), "partial": every_second_answer_wrong(faults)}.get(kind, [])
     for release_path in sorted(release_dir.glob("*.ipynb")):
-        source = nbformat.read(str(root / "source" / lab / release_path.name), as_version=4)
+        source = nbformat.read(str(course.source(lab) / release_path.name), as_version=4)
         release = nbformat.read(str(release_path), as_version=4)
         nbformat.write(fill(release, model_answers(source, chosen)), str(target / release_path.name))
     return target
