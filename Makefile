@@ -8,7 +8,7 @@ PYTEST := $(BIN)/python -m pytest -n 2 --dist loadgroup
 # nbgrader runs alembic (and kernels run python3) from PATH: use the environment's own.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup system-packages hub-setup hub demo test test-quick seeds benchmark benchmark-cluster release check clean
+.PHONY: setup system-packages hub-setup hub demo test test-quick seeds seed-probe benchmark benchmark-cluster release check clean
 
 setup: $(STAMP) hub-setup
 
@@ -74,6 +74,11 @@ test-quick: setup
 N ?= 20
 seeds: setup
 	LABS_SEED_SWEEP=$(N) $(PYTEST) tests/test_notebooks.py -k solution_at_another_seed
+
+# Every quick test cell run again at K other seeds, within one run of each model solution: make seed-probe K=30
+K ?= 30
+seed-probe: setup
+	$(BIN)/python -m labs.qa.seed_probe --seeds $(K) --jobs 2
 
 # Grading throughput: plain nbgrader against the sandboxed, parallel pipeline.
 benchmark: setup
