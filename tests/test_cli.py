@@ -68,6 +68,7 @@ def test_start_copies_a_release_outside_release_and_never_overwrites(tmp_path):
     # What JupyterLab leaves beside a notebook it opened: never copied to the student.
     (course / "release" / "lab01" / ".ipynb_checkpoints").mkdir()
     (course / "release" / "lab01" / ".ipynb_checkpoints" / "1_tensors-checkpoint.ipynb").write_text("{}")
+    (course / "release" / "lab01" / ".DS_Store").write_bytes(b"\0")  # the course's CourseDirectory.ignore leaves it out too
     workspace = tmp_path / "work"
     done = labs_cli("--root", str(course), "start", "lab01", "--into", str(workspace))
     assert done.returncode == 0, done.stdout + done.stderr

@@ -18,6 +18,7 @@ c.CourseDirectory.autograded_directory = "marked"
 c.CourseDirectory.feedback_directory = "returned"
 c.CourseDirectory.release_directory = "student-version"
 c.CourseDirectory.max_file_size = 2000
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "Thumbs.db"]
 """
 
 
@@ -32,6 +33,8 @@ def test_the_default_layout_is_nbgraders(tmp_path):
     assert course.feedback("lab01", "ada") == tmp_path / "feedback" / "ada" / "lab01"
     assert course.db_url == f"sqlite:///{tmp_path / 'gradebook.db'}"  # no configuration: nbgrader's default
     assert course.max_file_bytes() == 100 * 10**6
+    assert course.ignore() == [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]  # nbgrader's default
+    assert course.path(".grading/submitted", "lab01", "ada") == tmp_path / ".grading" / "submitted" / "ada" / "lab01"
 
 
 def test_folders_follow_the_course_configuration(tmp_path):
@@ -42,6 +45,7 @@ def test_folders_follow_the_course_configuration(tmp_path):
     assert course.feedback("lab01", "ada") == tmp_path / "returned" / "ada" / "lab01"
     assert course.release("lab01") == tmp_path / "student-version" / "lab01"
     assert course.max_file_bytes() == 2_000_000
+    assert course.ignore() == [".ipynb_checkpoints", "Thumbs.db"]
     # ... and the grading tools read them there: a submission in handed-in/ is a student, one in submitted/ is not.
     (tmp_path / "handed-in" / "ada" / "lab01").mkdir(parents=True)
     (tmp_path / "submitted" / "bob" / "lab01").mkdir(parents=True)

@@ -39,12 +39,12 @@ def _twin_releases(tmp_path):
 
 def test_staleness_is_detected(tmp_path):
     fresh, committed = _twin_releases(tmp_path)
-    assert release.differences(fresh, committed) == []
+    assert release.differences(fresh, committed, COURSE.ignore()) == []
     notebook = sorted(committed.glob("*.ipynb"))[0]
     notebook.write_text(notebook.read_text().replace("YOUR CODE HERE", "YOUR CODE THERE", 1))
     (committed / "leftover.txt").write_text("x")
     (fresh / "new.md").write_text("y")
-    found = "\n".join(release.differences(fresh, committed))
+    found = "\n".join(release.differences(fresh, committed, COURSE.ignore()))
     assert f"stale: {notebook}" in found
     assert "leftover.txt" in found and "new.md" in found
 
@@ -57,7 +57,7 @@ def test_release_check_ignores_what_nbgrader_ignores(tmp_path):
     (committed / ".ipynb_checkpoints" / notebook.name.replace(".ipynb", "-checkpoint.ipynb")).write_text("{}")
     (committed / "__pycache__").mkdir()
     (committed / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
-    ignore = release.ignore_patterns(COURSE)
+    ignore = COURSE.ignore()
     assert ".ipynb_checkpoints" in ignore, ignore
     assert release.differences(fresh, committed, ignore) == []
     # What nbgrader does not ignore still counts: a student's file in release/ is reported.

@@ -111,6 +111,11 @@ class Course:
 
         return CourseDirectory(config=self.load_config())
 
+    def ignore(self) -> list[str]:
+        """The file patterns nbgrader leaves out of every copy it makes (``CourseDirectory.ignore``: the course's setting,
+        or nbgrader's default)."""
+        return list(self.directory().ignore)
+
     @property
     def db_url(self) -> str:
         """The gradebook's database URL, as nbgrader reads it: ``CourseDirectory.db_url``, or nbgrader's default,
@@ -132,9 +137,12 @@ class Course:
         """Where nbgrader keeps ``step`` (``source``, ``release``, ``submitted``, ``autograded``, ``feedback``) of
         ``lab`` for ``student``: its configured folder and ``directory_structure``. Without ``lab`` (and
         ``student``), the folder that holds them."""
-        directory = self.directory()
-        name = getattr(directory, f"{step}_directory")
-        return Path(os.path.normpath(directory.format_path(name, student or ".", lab)))
+        return self.path(getattr(self.directory(), f"{step}_directory"), lab, student)
+
+    def path(self, folder: str, lab: str = "", student: str = "") -> Path:
+        """``lab`` of ``student`` under ``folder`` (a folder of the course root), laid out by nbgrader's
+        ``directory_structure``, as nbgrader lays out its own folders."""
+        return Path(os.path.normpath(self.directory().format_path(folder, student or ".", lab)))
 
     def source(self, lab: str = "") -> Path:
         return self.folder("source", lab)

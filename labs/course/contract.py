@@ -21,8 +21,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from labs.course import cells
-from labs.course import Course
+from labs.course import Course, cells
 from labs.course.paths import is_test
 
 GRADE_ID = re.compile(r"^(lab\d\d|test\d)-[a-z0-9]+(-[a-z0-9]+)*$")

@@ -8,10 +8,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from labs.course import CONFIG_FILE, Course, NbgraderFailed, check
-
-# nbgrader's CourseDirectory.ignore when the course does not set it.
-NBGRADER_DEFAULT_IGNORE = (".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback")
+from labs.course import Course, NbgraderFailed, check
 
 
 def generate(course: Course, lab: str) -> Path:
@@ -49,21 +46,14 @@ def _ignored(rel: Path, ignore: list[str]) -> bool:
     return any(fnmatch.fnmatch(part, pattern) for part in rel.parts for pattern in ignore)
 
 
-def ignore_patterns(course: Course) -> list[str]:
-    """The course's ``CourseDirectory.ignore`` (nbgrader_config.py), or nbgrader's default."""
-    ignore = course.load_config().CourseDirectory.get("ignore") if (course.root / CONFIG_FILE).is_file() else None
-    return list(ignore) if ignore else list(NBGRADER_DEFAULT_IGNORE)
-
-
-def differences(fresh: Path, committed: Path, ignore: list[str] | None = None) -> list[str]:
+def differences(fresh: Path, committed: Path, ignore: list[str]) -> list[str]:
     """Human-readable differences between two release folders (empty when they match).
 
-    Files that nbgrader itself ignores (``ignore``, by default nbgrader's ``CourseDirectory.ignore``) are not
-    compared: JupyterLab's ``.ipynb_checkpoints/`` in a release folder does not make it stale.
+    Files that nbgrader itself ignores (``ignore``: the course's ``CourseDirectory.ignore``, :meth:`Course.ignore`)
+    are not compared: JupyterLab's ``.ipynb_checkpoints/`` in a release folder does not make it stale.
     """
     if not committed.is_dir():
         return [f"{committed} does not exist"]
-    ignore = list(NBGRADER_DEFAULT_IGNORE) if ignore is None else ignore
     fresh_files = {p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file() and not _ignored(p.relative_to(fresh), ignore)}
     committed_files = {p.relative_to(committed) for p in committed.rglob("*")
                        if p.is_file() and not _ignored(p.relative_to(committed), ignore)}
@@ -81,4 +71,4 @@ def check_fresh(course: Course, lab: str) -> list[str]:
     """Regenerate ``lab`` in a scratch course and compare it with the committed ``release/LAB``."""
     with tempfile.TemporaryDirectory(prefix="comp6248-release-") as scratch:
         fresh = generate(course.copy_lab(lab, Path(scratch)), lab)
-        return differences(fresh, course.release(lab), ignore_patterns(course))
+        return differences(fresh, course.release(lab), course.ignore())

@@ -20,15 +20,6 @@ class WorkExists(RuntimeError):
     """The working folder already holds files: the student's work is never overwritten."""
 
 
-def ignored_patterns(course: Course) -> list[str]:
-    """What nbgrader's ``CourseDirectory.ignore`` leaves out of copies (from the course's configuration)."""
-    try:
-        ignore = course.load_config().CourseDirectory.get("ignore")
-    except Exception:  # no readable configuration: nbgrader's own defaults
-        ignore = None
-    return list(ignore) if ignore else [".ipynb_checkpoints", "*.pyc", "__pycache__", ".DS_Store"]
-
-
 def start(course: Course, lab: str, workspace: Path | None = None) -> Path:
     """Copy ``release/LAB`` into ``WORKSPACE/LAB`` and return that folder; refuse if it already holds anything."""
     release = course.release(lab)
@@ -42,5 +33,5 @@ def start(course: Course, lab: str, workspace: Path | None = None) -> Path:
         raise WorkExists(f"{target} already holds your work; nothing was copied. Open it with `jupyter lab {target}`, "
                          f"or move it away to start {lab} again from the release")
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(release, target, ignore=shutil.ignore_patterns(*ignored_patterns(course)), dirs_exist_ok=True)
+    shutil.copytree(release, target, ignore=shutil.ignore_patterns(*course.ignore()), dirs_exist_ok=True)
     return target

@@ -80,8 +80,7 @@ def release_notebooks(course: Course, lab: str) -> list[str]:
 
 def staged(course: Course, lab: str, student: str = "") -> Path:
     """Where grading stages the checked copy of a submission (autograde reads it there, never ``submitted/``)."""
-    directory = course.directory()
-    return Path(os.path.normpath(directory.format_path(STAGED, student or ".", lab)))
+    return course.path(STAGED, lab, student)
 
 
 def _last_line(text: str) -> str:

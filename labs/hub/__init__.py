@@ -234,12 +234,12 @@ def prepare_course(settings: HubSettings) -> Path:
     for name in ("nbgrader_config.py", "course.toml"):
         if (settings.root / name).is_file():
             shutil.copy2(settings.root / name, course_dir / name)
+    served = Course(settings.root)
     for lab in settings.labs:
         target = Course(course_dir).source(lab)
         if target.exists():
             shutil.rmtree(target)
-        shutil.copytree(Course(settings.root).source(lab), target,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        shutil.copytree(served.source(lab), target, ignore=shutil.ignore_patterns(*served.ignore()))
     _chown_tree(course_dir, settings.instructor)
     os.chmod(course_dir, 0o700)
     return course_dir
@@ -361,7 +361,7 @@ def kill_user_processes(users) -> None:
 
 def serve(settings: HubSettings) -> int:
     """``python -m labs hub``: prepare, then run the hub in the foreground until interrupted."""
-    accounts = prepare(settings)
+    prepare(settings)
     print(f"course hub: {settings.url}/hub/login (Ctrl-C stops it)")
     print(f"  instructor: {settings.instructor}; students: {', '.join(settings.students)}; "
           f"passwords in {accounts_file(settings)} (root only)")
