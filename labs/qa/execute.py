@@ -56,15 +56,19 @@ class Run:
 
     def failures(self) -> str:
         """The failing test cells with the end of their error output, for assertion messages."""
-        lines = []
-        for cell in self.notebook.cells:
-            if cells.is_test(cell):
-                for output in cell.get("outputs", []):
-                    if output.output_type == "error":
-                        lines.append(f"{cells.grade_id(cell)}: {output.ename}: {output.evalue}"[:400])
-                    elif output.output_type == "stream" and output.name == "stderr":
-                        lines.append(f"{cells.grade_id(cell)}: stderr: {output.text.strip()[:300]}")
+        lines = [f"{cells.grade_id(cell)}: {failure(cell)}" for cell in self.notebook.cells
+                 if cells.is_test(cell) and failure(cell)]
         return "\n".join(lines) or "(no failing test cell)"
+
+
+def failure(cell: NotebookNode) -> str:
+    """Why nbgrader scores an executed cell zero (its first error, or what it wrote to stderr); empty when it does not."""
+    for output in cell.get("outputs", []):
+        if output.output_type == "error":
+            return f"{output.ename}: {output.evalue}"[:400]
+        if output.output_type == "stream" and output.name == "stderr":
+            return f"stderr: {output.text.strip()}"[:300]
+    return ""
 
 
 def score_cell(cell: NotebookNode) -> CellScore:

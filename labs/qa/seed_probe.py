@@ -51,16 +51,6 @@ class Failure:
         return f"{self.notebook}: {self.grade_id} fails at {at}: {self.error}"
 
 
-def cell_error(cell: NotebookNode) -> str:
-    """Why nbgrader would score ``cell`` zero (an error, or output on stderr); empty when it would not."""
-    for output in cell.get("outputs", []):
-        if output.output_type == "error":
-            return f"{output.ename}: {output.evalue}"[:300]
-        if output.output_type == "stream" and output.name == "stderr":
-            return f"stderr: {output.text.strip()}"[:300]
-    return ""
-
-
 def probe(course: Course, path: Path, seeds: list[int], run_seed: int = 0,
           quick_seconds: float = QUICK_SECONDS) -> tuple[list[Failure], int]:
     """Run ``path`` (a model solution) once at ``run_seed``, each quick test cell again at every seed of ``seeds``;
@@ -86,20 +76,20 @@ def probe(course: Course, path: Path, seeds: list[int], run_seed: int = 0,
                 seconds = time.perf_counter() - start
                 if not cells.is_test(cell):
                     continue
-                if cell_error(cell):
-                    failures.append(Failure(path.name, cells.grade_id(cell), -1, cell_error(cell)))
+                if error := execute.failure(cell):
+                    failures.append(Failure(path.name, cells.grade_id(cell), -1, error))
                     continue
                 if seconds > quick_seconds:
                     continue
                 probed += 1
-                if error := cell_error(run(SAVE)):
+                if error := execute.failure(run(SAVE)):
                     raise RuntimeError(f"{path.name}: cannot save SEED and the random states: {error}")
                 for seed in seeds:
                     run(f"SEED = {seed}")
                     again = copy.deepcopy(cell)
                     again.outputs = []
                     client.execute_cell(again, count)
-                    if error := cell_error(again):
+                    if error := execute.failure(again):
                         failures.append(Failure(path.name, cells.grade_id(cell), seed, error))
                 run(RESTORE)
     return failures, probed
