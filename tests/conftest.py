@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import socket
 import sys
 import time
 from pathlib import Path
@@ -110,6 +111,13 @@ def pytest_collection_modifyitems(config, items):
 def fresh_seed() -> int:
     """A new seed every run (shown in the timing table; ``LABS_FRESH_SEED=N`` gives N instead, to reproduce a failure)."""
     return int(os.environ.get("LABS_FRESH_SEED") or random.SystemRandom().randrange(10_000, 1_000_000))
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (for a server a test starts)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

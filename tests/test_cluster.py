@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -28,6 +27,7 @@ import pytest
 from labs.course import Course
 from labs.grading import cluster as grading_cluster
 from labs.grading import pipeline as grading
+from tests.conftest import free_port
 from tests.tinylab import LAB, hand_in_four, make_course
 
 pytestmark = pytest.mark.xdist_group("cluster")
@@ -35,12 +35,6 @@ pytestmark = pytest.mark.xdist_group("cluster")
 DASK = str(Path(sys.executable).parent / "dask")
 START_TIMEOUT = 120  # seconds for the scheduler or a worker to come up on a loaded 2-core machine
 RUN_TIMEOUT = 300  # seconds for one grading run of the course
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _wait_for(condition, timeout: float, what: str) -> None:
@@ -65,7 +59,7 @@ def _stop(process: subprocess.Popen) -> None:
 def dask_cluster(tmp_path_factory):
     """A scheduler and two single-threaded workers, each in a directory of its own; yields (address, workers)."""
     env = {k: v for k, v in os.environ.items() if k != "COMP6248_ROOT"}  # the workers know nothing of the course
-    port = _free_port()
+    port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     logs = tmp_path_factory.mktemp("dask-logs")
     processes = []
@@ -252,7 +246,7 @@ def test_a_student_whose_grading_keeps_failing_is_reported(dask_cluster, ungrade
 def test_an_unreachable_scheduler_stops_before_anything_is_written(ungraded, tmp_path):
     course_dir = _copy(ungraded, tmp_path / "course")
     before = hashlib.sha256((course_dir / "gradebook.db").read_bytes()).hexdigest()
-    address = f"tcp://127.0.0.1:{_free_port()}"  # nothing listens there
+    address = f"tcp://127.0.0.1:{free_port()}"  # nothing listens there
     start = time.monotonic()
     with pytest.raises(grading_cluster.ClusterUnavailable, match="cannot reach the Dask scheduler at tcp://127.0.0.1"):
         grading_cluster.grade(Course(course_dir), LAB, address, connect_timeout=3)

@@ -4,7 +4,9 @@ The server is Debian's ``postgresql`` (installed by ``make setup`` as root): ``i
 unprivileged user (PostgreSQL refuses root) in a private folder, listening on a Unix socket there and on no TCP port;
 it is stopped and removed afterwards, also when the test fails. The tiny lab's submissions (right, wrong, late,
 unreadable) are graded with two jobs into it and into SQLite; every cell's grade and comment, the late penalties and
-``grades.csv`` must be equal. A database that is down stops ``grade`` with one clear error before anything is written.
+``grades.csv`` must be equal. The instructor's formgrader (nbgrader's Jupyter server extension, in a real Jupyter server on
+127.0.0.1) lists, shows and grades by hand from that server's gradebook. A database that is down stops ``grade`` with one
+clear error before anything is written.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ import contextlib
 import csv
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +30,7 @@ from labs import course
 from labs.course import Course, release
 from labs.grading import cluster as grading_cluster
 from labs.grading import pipeline as grading
+from tests.conftest import free_port
 from tests.tinylab import LAB, NOTEBOOK, hand_in_four, make_course, submit
 
 START_TIMEOUT = 120  # seconds for initdb, or for the server to accept connections, on a loaded 2-core machine
@@ -144,6 +149,88 @@ def test_postgres_gradebook_gives_the_sqlite_grades(postgres_url, tmp_path):
     assert Course(worker_course).db_url == f"sqlite:///{worker_course / 'gradebook.db'}"
     with Course(worker_course).gradebook() as gb:
         assert [nb.name for nb in gb.find_assignment(LAB).notebooks] == [Path(NOTEBOOK).stem]
+
+
+
+@contextlib.contextmanager
+def _formgrader(course_dir: Path, home: Path):
+    """A Jupyter server with nbgrader's formgrader, serving ``course_dir`` on 127.0.0.1 as an instructor's does; yields
+    (``requests`` session with the server's token, base URL). The server reads the course's ``nbgrader_config.py``
+    (its working directory), so its gradebook is the course's; its Jupyter folders are ``home``'s, not this user's."""
+    import requests
+
+    port, token = free_port(), secrets.token_hex(16)
+    folders = {name: home / name.lower() for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR")}
+    env = {**os.environ, **{name: str(folder) for name, folder in folders.items()}, "HOME": str(home)}
+    log = home / "server.log"
+    with open(log, "w") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "jupyter_server", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+             "--ServerApp.port_retries=0", "--ServerApp.open_browser=False", "--ServerApp.allow_root=True",
+             f"--ServerApp.root_dir={course_dir}", f"--IdentityProvider.token={token}"],
+            cwd=course_dir, env=env, stdout=output, stderr=subprocess.STDOUT)
+    session, url = requests.Session(), f"http://127.0.0.1:{port}"
+    session.headers["Authorization"] = f"token {token}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            assert server.poll() is None, f"the Jupyter server exited:\n{log.read_text()}"
+            with contextlib.suppress(requests.ConnectionError):
+                if session.get(f"{url}/formgrader/api/status", timeout=10).ok:
+                    break
+            assert time.monotonic() < deadline, f"no formgrader within {START_TIMEOUT} s:\n{log.read_text()}"
+            time.sleep(0.5)
+        yield session, url
+    finally:
+        server.terminate()
+        try:
+            server.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        session.close()
+
+
+@pytest.mark.slow
+def test_the_formgrader_grades_by_hand_in_the_postgres_gradebook(postgres_url, tmp_path):
+    course_dir = _course(tmp_path / "course", f"c.CourseDirectory.db_url = {postgres_url!r}\n")
+    grading.grade(Course(course_dir), LAB, jobs=2, canary=False)
+    (tmp_path / "home").mkdir()
+    with _formgrader(course_dir, tmp_path / "home") as (session, url):
+        def api(path: str, method: str = "GET", **body):
+            answer = session.request(method, f"{url}/formgrader/api/{path}", json=body or None, timeout=60)
+            assert answer.status_code == 200, f"{method} {path}: {answer.status_code} {answer.text[:300]}"
+            return answer.json()
+
+        [assignment] = api("assignments")
+        assert (assignment["name"], assignment["num_submissions"], assignment["max_score"]) == (LAB, 4, 2), assignment
+        notebooks = {nb["student"]: nb for nb in api(f"submitted_notebooks/{LAB}/{Path(NOTEBOOK).stem}")}
+        # dee's submission is on record (scored 0), but its notebook was unreadable: there is nothing of it to grade by hand.
+        assert {s: (nb["score"], nb["failed_tests"]) for s, nb in notebooks.items()} == {
+            "ada": (2, False), "bob": (1, True), "cy": (2, False)}
+        # The instructor reads bob's notebook as graded, then gives half a point for his square and says why.
+        page = session.get(f"{url}/formgrader/submissions/{notebooks['bob']['id']}", timeout=60)
+        assert page.status_code == 200, page.text[:300]
+        assert 'id="lab99-square-tests"' in page.text and "square(3) should be 9, got 6" in page.text  # score box, bob's failure
+        grades = {g["name"]: g for g in api(f"grades?submission_id={notebooks['bob']['id']}")}
+        square = grades["lab99-square-tests"]
+        assert (square["auto_score"], square["manual_score"], square["max_score"]) == (0, None, 1)
+        assert api(f"grade/{square['id']}", "PUT", manual_score=0.5)["manual_score"] == 0.5
+        comments = {c["name"]: c for c in api(f"comments?submission_id={notebooks['bob']['id']}")}
+        api(f"comment/{comments['lab99-square']['id']}", "PUT", manual_comment="x + x doubles: square is x * x")
+        after = {nb["student"]: nb["score"] for nb in api(f"submitted_notebooks/{LAB}/{Path(NOTEBOOK).stem}")}
+        assert after == {"ada": 2, "bob": 1.5, "cy": 2}  # (cy's late penalty is the total's, not the notebook's)
+    # Written to the server's gradebook, where every tool of the course reads it.
+    assert not (course_dir / "gradebook.db").exists()
+    with Course(course_dir).gradebook() as gb:
+        bob = gb.find_submission_notebook(Path(NOTEBOOK).stem, LAB, "bob")
+        assert bob.score == 1.5 and not bob.needs_manual_grade
+        assert {g.name: g.manual_score for g in bob.grades} == {"lab99-double-tests": None, "lab99-square-tests": 0.5}
+        assert {c.name: c.manual_comment for c in bob.comments}["lab99-square"] == "x + x doubles: square is x * x"
+        assert gb.find_submission_notebook(Path(NOTEBOOK).stem, LAB, "ada").score == 2  # nobody else's grade changed
+    grading.export_grades(Course(course_dir))
+    with open(course_dir / grading.GRADES_FILE, newline="") as handle:
+        assert {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}["bob"] == 1.5
 
 
 @pytest.mark.slow
