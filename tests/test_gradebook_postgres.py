@@ -205,13 +205,14 @@ def test_the_formgrader_grades_by_hand_in_the_postgres_gradebook(postgres_url, t
         [assignment] = api("assignments")
         assert (assignment["name"], assignment["num_submissions"], assignment["max_score"]) == (LAB, 4, 2), assignment
         notebooks = {nb["student"]: nb for nb in api(f"submitted_notebooks/{LAB}/{Path(NOTEBOOK).stem}")}
-        # dee's submission is on record (scored 0), but its notebook was unreadable: there is nothing of it to grade by hand.
+        # dee's submission is on record (scored 0), but its notebook was unreadable: nothing of it to grade by hand.
         assert {s: (nb["score"], nb["failed_tests"]) for s, nb in notebooks.items()} == {
             "ada": (2, False), "bob": (1, True), "cy": (2, False)}
         # The instructor reads bob's notebook as graded, then gives half a point for his square and says why.
         page = session.get(f"{url}/formgrader/submissions/{notebooks['bob']['id']}", timeout=60)
         assert page.status_code == 200, page.text[:300]
-        assert 'id="lab99-square-tests"' in page.text and "square(3) should be 9, got 6" in page.text  # score box, bob's failure
+        assert 'id="lab99-square-tests"' in page.text  # the score box of his failed test
+        assert "square(3) should be 9, got 6" in page.text  # and why it failed
         grades = {g["name"]: g for g in api(f"grades?submission_id={notebooks['bob']['id']}")}
         square = grades["lab99-square-tests"]
         assert (square["auto_score"], square["manual_score"], square["max_score"]) == (0, None, 1)

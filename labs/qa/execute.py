@@ -56,7 +56,8 @@ class Run:
 
     def failures(self) -> str:
         """The failing test cells with the end of their error output, for assertion messages."""
-        lines = [f"{cells.grade_id(cell)}: {why}" for cell in self.notebook.cells if cells.is_test(cell) and (why := failure(cell))]
+        lines = [f"{cells.grade_id(cell)}: {why}" for cell in self.notebook.cells
+                 if cells.is_test(cell) and (why := failure(cell))]
         return "\n".join(lines) or "(no failing test cell)"
 
 
