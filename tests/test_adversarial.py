@@ -12,6 +12,7 @@ import hashlib
 import os
 import shutil
 import socket
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -36,7 +37,14 @@ from tests.tinylab import (
 # One graded run shared by every test here: they all go to one xdist worker.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("adversarial")]
 
-def attacks(course: Path, port: int) -> dict[str, dict]:
+# A host process that a planted PID file names: grading must never signal it.
+VICTIM_SECONDS = 900
+# What the kernel finds about its own socket folder: the connection file's path is on its command line.
+SOCKET_FOLDER = "import os\nfrom ipykernel import get_connection_file\n_ipc = os.path.dirname(get_connection_file())\n"
+LEFTOVER = f"987654.{os.getpid()}"  # the argument of the process the "outlives" student leaves running
+
+
+def attacks(course: Path, port: int, victim: int = 0) -> dict[str, dict]:
     """Student name -> how to build the submission: answers, and optionally a change to the notebook."""
     probe = (
         "def _probe(action):\n"
@@ -100,6 +108,33 @@ def attacks(course: Path, port: int) -> dict[str, dict]:
         # nbgrader's feedback step copies the folder's files following links, and writes the graded notebook.
         "plants-link-for-feedback": dict(double=f"import os\nos.symlink({str(course / 'source' / LAB / NOTEBOOK)!r}, 'leak.txt')\n" + GOOD_DOUBLE),
         "plants-link-at-notebook": dict(double=f"import os\nos.remove({NOTEBOOK!r})\nos.symlink({str(course / 'pwned-by-link.txt')!r}, {NOTEBOOK!r})\n" + GOOD_DOUBLE),
+        # Files handed in beside the notebook that Python or IPython would load: a package shadowing the course's labs
+        # (its __init__ writes a marker wherever it runs; as root on the host it could write into the course), no-op
+        # test helpers, and IPython configuration that runs code before the setup cell.
+        "ships-labs-package": dict(square=WRONG_SQUARE, files={
+            "labs/__init__.py": f"open({str(course / 'pwned-by-import.txt')!r}, 'w').write('root')\n",
+            "labs/checks.py": "def assert_close(*args, **kwargs):\n    pass\n",
+            "ipykernel_launcher.py": f"open({str(course / 'pwned-by-launcher.txt')!r}, 'w').write('x')\n",
+            "ipython_kernel_config.json": '{"IPKernelApp": {"exec_lines": ["import torch; torch.equal = lambda *a: True"]}}',
+            "data.csv": "x,y\n1,2\n"}),
+        # The socket folder the sandbox writes in: a PID file naming a host process, links where the grader might log
+        # or copy, and a process left running to reach whatever comes next.
+        "plants-in-socket-folder": dict(double=SOCKET_FOLDER + (
+            f"open(os.path.join(_ipc, 'warm-0123456789abcdef.pid'), 'w').write('{victim} {victim}:1')\n"
+            "for _name in ('warm-0123456789abcdef.log', 'kernel-x.log', 'connection-x.json'):\n"
+            f"    os.symlink({str(course / 'pwned-by-log.txt')!r}, os.path.join(_ipc, _name))\n"
+            "print('planted', sorted(os.listdir(_ipc)))\n") + GOOD_DOUBLE),
+        "outlives": dict(double="import subprocess\n"
+                                f"subprocess.Popen(['sleep', '{LEFTOVER}'], start_new_session=True, stdin=subprocess.DEVNULL)\n"
+                         + GOOD_DOUBLE),
+        # Hidden tests carried back: printed history (the hidden test cell ran before this cell), and a file written.
+        "prints-history": dict(square="print('HISTORY', In)\nopen('history.txt', 'w').write(str(In))\n" + GOOD_SQUARE),
+        "shows-html": dict(double="from IPython.display import HTML, display\n"
+                                  "display(HTML('<b>hi</b><script>window.PWNED=1</script><img src=x onerror=alert(1)>'))\n"
+                           + GOOD_DOUBLE),
+        "floods-display": dict(double="from IPython.display import display\n"
+                                      "for _ in range(40):\n    display({'text/plain': 'y' * 1_000_000}, raw=True)\n" + GOOD_DOUBLE),
+        "many-cells": dict(special="many-cells"),
     }
 
 
@@ -129,6 +164,9 @@ def build(course: Path, student: str, spec: dict) -> None:
         return
     if special == "link-inside":
         (target / "data").symlink_to(course / "source")
+    for name, text in spec.get("files", {}).items():
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        (target / name).write_text(text)
     if "raw" in spec:
         path.write_text(spec["raw"])
         return
@@ -152,6 +190,8 @@ def build(course: Path, student: str, spec: dict) -> None:
     elif mutate == "retype-test":
         old = nb.cells[test_index]
         nb.cells[test_index] = new_markdown_cell("pass", metadata=old.metadata)
+    if special == "many-cells":
+        nb.cells += [nbformat.v4.new_code_cell("pass") for _ in range(1500)]
     nbformat.write(nb, str(path))
     if mutate == "delete-notebook":
         path.unlink()
@@ -195,7 +235,8 @@ def graded(tmp_path_factory):
     sandbox.check_available()
     course = make_course(tmp_path_factory.mktemp("adversarial"))
     listener = Listener()
-    specs = attacks(course, listener.port)
+    victim = subprocess.Popen(["sleep", str(VICTIM_SECONDS)], start_new_session=True)
+    specs = attacks(course, listener.port, victim.pid)
     build(course, "honest", {})
     for student, spec in specs.items():
         build(course, student, spec)
@@ -205,13 +246,28 @@ def graded(tmp_path_factory):
     start = time.perf_counter()
     try:
         results = {r.student: r for r in grading.grade(Course(course), LAB, jobs=2, canary=False)}
+        victim_alive = victim.poll() is None
+        leftovers = _processes_with_argument(LEFTOVER)
     finally:
         listener.close()
+        victim.kill()
+        victim.wait()
     seconds = time.perf_counter() - start
     print(grading.format_report(list(results.values())))
     print(f"graded {len(results)} submissions in {seconds:.1f} s")
     return dict(course=course, results=results, specs=specs, listener=listener, protected=protected,
-                submitted_before=submitted_before)
+                submitted_before=submitted_before, victim_alive=victim_alive, leftovers=leftovers)
+
+
+def _processes_with_argument(argument: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and argument.encode() in (entry / "cmdline").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
 
 
 def _outputs(course: Path, student: str) -> str:
@@ -336,3 +392,65 @@ def test_a_link_planted_at_the_graded_notebook_is_not_written_through(graded):
     assert "tamper" in result.flags and any("replaced its own file by a symbolic link" in m for m in result.messages)
     graded_notebook = graded["course"] / "autograded" / "plants-link-at-notebook" / LAB / NOTEBOOK
     assert graded_notebook.is_file() and not graded_notebook.is_symlink()
+
+
+def _feedback(course: Path, student: str) -> str:
+    path = course / "feedback" / student / LAB / NOTEBOOK.replace(".ipynb", ".html")
+    return path.read_text() if path.is_file() else ""
+
+
+def test_files_python_would_load_are_left_out_and_nothing_runs_outside_the_sandbox(graded):
+    course, result = graded["course"], graded["results"]["ships-labs-package"]
+    assert not (course / "pwned-by-import.txt").exists() and not (course / "pwned-by-launcher.txt").exists()
+    assert "code" in result.flags, grading.format_report([result])
+    assert result.autograded <= 1  # the no-op helpers and the configuration did not rescue the wrong square()
+    named = " ".join(result.messages)
+    for name in ("labs/__init__.py", "labs/checks.py", "ipykernel_launcher.py", "ipython_kernel_config.json"):
+        assert name in named, named
+    assert "data.csv" not in named  # a data file is handed in as it is
+
+
+def test_nothing_planted_in_the_socket_folder_is_trusted(graded):
+    course, result = graded["course"], graded["results"]["plants-in-socket-folder"]
+    assert "planted" in _outputs(course, "plants-in-socket-folder")  # the attack ran
+    assert graded["victim_alive"], "grading killed the host process named by a PID file the sandbox wrote"
+    assert not (course / "pwned-by-log.txt").exists() and not (course / "pwned-by-log.txt").is_symlink()
+    assert result.autograded == 2 and graded["results"]["honest"].autograded == 2
+
+
+def test_no_process_of_a_submission_outlives_its_grading(graded):
+    assert graded["results"]["outlives"].autograded == 2
+    assert graded["leftovers"] == [], "a process a submission started was still running after grading"
+
+
+def test_hidden_tests_never_reach_the_feedback(graded):
+    course = graded["course"]
+    assert "HISTORY" in _outputs(course, "prints-history")  # the history, hidden tests included, was printed
+    secret = "assert_close(double(torch.arange(3.0))"  # a line of the hidden test that ran before the printing cell
+    assert secret in _outputs(course, "prints-history")  # (the instructor's graded copy keeps what ran)
+    page = _feedback(course, "prints-history")
+    assert page and "HISTORY" in page and secret not in page and "torch.arange(3.0)" not in page
+    assert not (course / "feedback" / "prints-history" / LAB / "history.txt").exists()
+    assert graded["results"]["prints-history"].autograded == 2
+
+
+def test_student_html_is_sanitised_in_feedback(graded):
+    from bs4 import BeautifulSoup
+
+    page = _feedback(graded["course"], "shows-html")
+    assert "window.PWNED" in page  # (the student's code, shown escaped as code)
+    soup = BeautifulSoup(page, "html.parser")
+    assert not any("PWNED" in script.get_text() for script in soup.find_all("script"))
+    assert not [tag for tag in soup.find_all(True) if any(name.lower().startswith("on") for name in tag.attrs)]
+
+
+def test_output_is_cut_while_it_streams_and_flagged(graded):
+    course, result = graded["course"], graded["results"]["floods-display"]
+    assert "limit" in result.flags and result.autograded == 2, grading.format_report([result])
+    assert (course / "autograded" / "floods-display" / LAB / NOTEBOOK).stat().st_size < 4_000_000  # 40 MB was displayed
+
+
+def test_a_notebook_with_too_many_cells_is_not_run(graded):
+    result = graded["results"]["many-cells"]
+    assert "limit" in result.flags and result.autograded == 0, grading.format_report([result])
+    assert any("1,506 cells" in m for m in result.messages), result.messages

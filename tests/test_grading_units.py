@@ -354,8 +354,10 @@ def test_links_and_special_files_planted_by_a_kernel_are_removed_before_feedback
     os.mkfifo(graded / "pipe")
     (graded / "plot.png").write_bytes(b"png")
     result = grading.StudentResult("planter", LAB)
-    grading.remove_planted_files(graded, result)
-    assert sorted(str(p.relative_to(graded)) for p in graded.rglob("*")) == [NOTEBOOK, "plot.png", "sub"]
+    (graded / "sub" / "hidden-tests.txt").write_text("assert_close(")  # what a kernel may write during a test
+    grading.remove_planted_files(graded, result, [NOTEBOOK])
+    # Only the graded notebook is left for feedback: links and special files flagged, the files the kernel wrote not.
+    assert sorted(str(p.relative_to(graded)) for p in graded.rglob("*")) == [NOTEBOOK]
     assert result.flags == ["tamper"] and len(result.messages) == 3
     assert (course / "source" / LAB / NOTEBOOK).is_file()  # the link's target is untouched
 
@@ -376,14 +378,15 @@ def test_a_link_planted_at_the_notebook_path_is_removed_before_nbgrader_writes_t
 
 
 def test_the_seal_runs_after_execution_in_every_sandboxed_autograde():
-    from nbgrader.preprocessors import Execute
     from traitlets.config import Config
+
+    from labs.grading.limits import LimitedExecute
 
     config = Config()
     grading.seal_after_execution(config)
     grading.seal_after_execution(config)  # once only, however often a worker configures nbgrader
     steps = config.Autograde.autograde_preprocessors
-    assert steps[0] is Execute and steps[-1] is grading.SealNotebookFolder and steps.count(grading.SealNotebookFolder) == 1
+    assert steps[0] is LimitedExecute and steps[-1] is grading.SealNotebookFolder and steps.count(grading.SealNotebookFolder) == 1
 
 
 def test_the_readme_s_flag_table_is_generated_from_the_enum():
@@ -417,7 +420,7 @@ def test_sandbox_limits_are_read_from_the_course_configuration(course, monkeypat
         config.write("\nc.Sandbox.memory_bytes = 2 * 1024**3\nc.Sandbox.cpu_seconds = 90\n")
     monkeypatch.setattr(grading, "_worker_sandbox", None)
     monkeypatch.setenv(sandbox.SETTINGS_VARIABLE, "")  # (restored afterwards)
-    grading._sandbox_configuration(Course(course))
+    grading._sandbox_configuration(grading._sandbox_settings(Course(course)))
     # What the sandbox launcher reads in the kernel's environment, and the command it builds from it:
     settings = sandbox.Settings.from_env(os.environ[sandbox.SETTINGS_VARIABLE])
     assert settings.limits.memory_bytes == 2 * 1024**3 and settings.limits.cpu_seconds == 90

@@ -65,19 +65,20 @@ def test_settings_round_trip_through_the_environment(tmp_path):
 @pytest.fixture
 def run_sandboxed(tmp_path):
     sandbox.check_available()
-    settings = sandbox.worker_settings()
-    work = tmp_path / "work"
-    work.mkdir()
-    if settings.uid is not None:
-        os.chown(work, settings.uid, settings.uid)
-    conn = Path(settings.ipc_dir) / "conn.json"
-    conn.write_text("{}")
+    with sandbox.submission(sandbox.worker_settings()) as state:
+        settings = state.settings
+        work = tmp_path / "work"
+        work.mkdir()
+        if settings.uid is not None:
+            os.chown(work, settings.uid, settings.uid)
+        conn = Path(settings.ipc_dir) / "conn.json"
+        conn.write_text("{}")
 
-    def run(code: str) -> subprocess.CompletedProcess:
-        command = sandbox.bwrap_command(settings, str(work), str(conn), [sys.executable, "-c", code])
-        return subprocess.run(command, capture_output=True, text=True, timeout=60)
+        def run(code: str) -> subprocess.CompletedProcess:
+            command = sandbox.bwrap_command(settings, str(work), str(conn), [sys.executable, "-c", code])
+            return subprocess.run(command, capture_output=True, text=True, timeout=60)
 
-    return run
+        yield run
 
 
 def test_sandboxed_python_sees_only_what_it_should(run_sandboxed, tmp_path):
@@ -115,3 +116,26 @@ def test_a_warm_process_is_confined_as_a_kernel_is_but_outlives_its_launcher(tmp
     without = [a for a in kernel if a != "--die-with-parent"]
     at = next(i for i in range(len(without)) if without[i:i + 3] == conn_bind)
     assert warm == without[:at] + without[at + 3:]  # every other confinement identical
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a sandbox user exists only when grading as root")
+def test_ending_a_sandbox_kills_every_process_of_its_user_and_nothing_else(tmp_path):
+    """What a submission left running (detached, in its own session, renamed) is gone when its sandbox is ended; a
+    process of another user, named in a PID file the sandbox could have written, is untouched."""
+    uid = sandbox.BASE_UID + 4_000_000 + os.getpid() % 100_000  # no grading worker's user
+    left = [subprocess.Popen(["sleep", "300"], user=uid, group=uid, extra_groups=[], start_new_session=True)
+            for _ in range(3)]
+    bystander = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    try:
+        assert sorted(sandbox.sandbox_pids(uid)) == sorted(p.pid for p in left)
+        settings = Settings(python=sys.executable, readable=(), ipc_dir=str(tmp_path), uid=uid, limits=Limits(),
+                            private_dir=str(tmp_path))
+        (tmp_path / "warm-x.pid").write_text(f"{bystander.pid}:1\n")  # a forged record: its start time is wrong
+        assert sandbox.end_processes(settings) == []
+        for process in left:
+            assert process.wait(timeout=10) == -9
+        assert sandbox.sandbox_pids(uid) == [] and bystander.poll() is None
+    finally:
+        for process in [*left, bystander]:
+            process.kill()
+            process.wait()

@@ -18,7 +18,9 @@ class Flag(enum.StrEnum):
     MISSING = "missing"
     INVALID = "invalid"
     LINK = "link"
+    CODE = "code"
     TIMEOUT = "timeout"
+    LIMIT = "limit"
     CRASH = "crash"
     FAILED = "failed"
     TAMPER = "tamper"
@@ -34,7 +36,9 @@ _MEANINGS = {
     Flag.MISSING: "a notebook is absent from the submission (scored 0)",
     Flag.INVALID: "a notebook is unreadable, not a file or too large, or the folder name is not a student id (scored 0)",
     Flag.LINK: "a symbolic link was handed in instead of a file or folder: not followed (scored 0)",
+    Flag.CODE: "a code or configuration file (.py, a compiled module, IPython's configuration) was handed in: left out, not run",
     Flag.TIMEOUT: "a cell ran past its limit (that notebook scored 0; retried alone once first)",
+    Flag.LIMIT: "a grading limit was hit (output, cells, a notebook's time): what ran past it was cut or not run",
     Flag.CRASH: "the kernel died or autograde failed (that notebook scored 0)",
     Flag.FAILED: "cluster grading could not grade the submission (its earlier grade, if any, is kept: grade it again)",
     Flag.TAMPER: "code that may fool the tests, or a link it planted: review by hand",
@@ -68,6 +72,6 @@ def with_table(readme: str) -> str:
 
 
 if __name__ == "__main__":
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / "README.md"
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "README.md"
     path.write_text(with_table(path.read_text()))
     print(f"{path}: flags table written ({len(Flag)} flags)")

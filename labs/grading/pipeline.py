@@ -29,9 +29,10 @@ from nbgrader.preprocessors import (
 )
 
 from labs.course import PARALLEL_KERNEL_ENV, Course, NbgraderFailed
-from labs.grading import sandbox, tamper, warm_kernel
+from labs.grading import sandbox, tamper
 from labs.grading.canary import check as canary_check
 from labs.grading.flags import NOT_GRADED, Flag, legend
+from labs.grading.limits import CUT_MARK, NOTEBOOK_TIME_ERROR
 
 # Autograde reads a checked copy of each submission from here, never submitted/ itself.
 STAGING = ".grading"
@@ -45,6 +46,12 @@ PLANTED_KEY = "labs_planted"
 # line of the report and a cell of grades.csv: letters, digits and ._@- only, starting with a letter or a digit (no
 # hidden folder, nothing a spreadsheet reads as a formula, no whitespace that nbgrader would strip).
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+
+# What a submission may carry besides its notebooks: data files. Nothing Python or IPython would import, execute or
+# read as configuration from the folder a kernel starts in (modules, packages' code, compiled extensions, IPython and
+# Jupyter configuration, matplotlib's rc file): such a file is left out of grading and reported.
+CODE_FILE = re.compile(r"(?i:.*\.(py|pyc|pyo|pyw|pyd|so|pth)(\.\d+)*|(ipython|jupyter)\w*_config\.\w+|matplotlibrc|"
+                       r"sitecustomize.*|usercustomize.*|__pycache__)")
 
 
 @dataclass
@@ -130,6 +137,10 @@ def stage_files(source: Path, target: Path, limit: int) -> dict[str, str]:
             info = path.lstat()
             if stat.S_ISLNK(info.st_mode):
                 left_out[relative] = f"is a symbolic link (to {shown(os.readlink(path))})"
+            elif CODE_FILE.fullmatch(name):
+                left_out[relative] = "is code or configuration that Python or IPython would load (a submission carries notebooks and data only)"
+                if stat.S_ISDIR(info.st_mode):
+                    folders.remove(name)
             elif stat.S_ISDIR(info.st_mode):
                 (target / relative).mkdir()
             elif not stat.S_ISREG(info.st_mode):
@@ -170,11 +181,14 @@ def stage_submission(course: Course, lab: str, student: str, result: StudentResu
     # (nbgrader leaves files over CourseDirectory.max_file_size out of its copies; staging applies the same limit to
     # notebooks too, so a 2 GB "notebook" is refused from its size, never read into memory)
     left_out = stage_files(submitted, target, course.max_file_bytes())
+    max_cells = sandbox.Limits.from_config(course.load_config()).cells
     for name, why in left_out.items():
         if name in expected:
             continue
         if (submitted / name).is_symlink():
             _refuse(result, Flag.LINK, f"{shown(name)} {why}: left out of grading")
+        elif CODE_FILE.fullmatch(Path(name).name):
+            _refuse(result, Flag.CODE, f"{shown(name)} {why}: left out of grading")
         else:
             result.messages.append(f"{shown(name)} {why}: left out of grading")
     for name in expected:
@@ -188,11 +202,17 @@ def stage_submission(course: Course, lab: str, student: str, result: StudentResu
             _refuse(result, Flag.MISSING, f"{name} is missing from the submission (scored 0)")
             continue
         try:
-            nbformat.validate(nbformat.read(str(path), as_version=4))
+            nb = nbformat.read(str(path), as_version=4)
+            nbformat.validate(nb)
         except Exception as error:  # any unreadable file: bad JSON, empty, not a notebook
             path.unlink()
             reason = str(error).strip().splitlines()[0][:160] if str(error).strip() else type(error).__name__
             _refuse(result, Flag.INVALID, f"{name} is not a readable notebook ({reason}); scored 0, file kept in submitted/")
+            continue
+        if len(nb.cells) > max_cells:
+            path.unlink()
+            _refuse(result, Flag.LIMIT, f"{name} has {len(nb.cells):,} cells, above the grading limit of {max_cells:,} "
+                                        "(c.Sandbox.cells): not graded (scored 0)")
     for extra in sorted(target.glob("*.ipynb")):
         if extra.name not in expected:
             result.messages.append(f"{shown(extra.name)} is not part of {lab}; ignored")
@@ -298,6 +318,13 @@ def inspect_run(course: Course, lab: str, student: str, result: StudentResult) -
             continue
         if PLANTED_KEY in nb.metadata:
             _refuse(result, Flag.TAMPER, f"{path.name}: {nb.metadata[PLANTED_KEY]}; review by hand")
+        for index, cell in enumerate(nb.cells):
+            cut = [o for o in cell.get("outputs", []) if cell.cell_type == "code" and CUT_MARK in (o.get("text", "") or o.get("evalue", "") or "")]
+            if cut:
+                text = cut[0].get("text", "") or cut[0].get("evalue", "")
+                _refuse(result, Flag.LIMIT, f"{path.name} cell {index}: {text.strip().removeprefix(CUT_MARK).strip()}")
+                if cut[0].get("ename") == NOTEBOOK_TIME_ERROR:
+                    break  # every later code cell says the same
         first_code = next((i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"), None)
         for index, cell in enumerate(nb.cells):
             for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
@@ -310,31 +337,43 @@ def inspect_run(course: Course, lab: str, student: str, result: StudentResult) -
                 _note_failure(result, failure, where, f"{where}: {failure.why}")
 
 
-_worker_sandbox = None  # this process's sandbox settings (uid slot, socket directory, limits)
+_worker_sandbox = None  # this process's sandbox settings (its sandbox user, limits); folders come per submission
 _worker_limits = None  # the course's limits those settings were made for
 
 
-def _sandbox_configuration(course: Course):
-    """The nbgrader overrides that run this process's kernels in the sandbox, with the course's limits."""
+def _sandbox_settings(course: Course) -> sandbox.Settings:
+    """This process's sandbox settings, with the course's limits (made once per worker and limits)."""
     global _worker_sandbox, _worker_limits
     limits = sandbox.Limits.from_config(course.load_config())
-    if _worker_sandbox is None or not os.path.isdir(_worker_sandbox.ipc_dir) or limits != _worker_limits:
+    if _worker_sandbox is None or limits != _worker_limits:
         _worker_sandbox, _worker_limits = sandbox.worker_settings(limits), limits
-        os.environ[sandbox.SETTINGS_VARIABLE] = _worker_sandbox.to_env()
+    return _worker_sandbox
+
+
+def _sandbox_configuration(settings: sandbox.Settings):
+    """The nbgrader overrides that run kernels in the sandbox of ``settings`` (one submission's), and the variable
+    from which the kernel launcher reads those settings."""
+    os.environ[sandbox.SETTINGS_VARIABLE] = settings.to_env()
 
     def configure(config) -> None:
-        sandbox.nbgrader_overrides(_worker_sandbox, config)
+        sandbox.nbgrader_overrides(settings, config)
         seal_after_execution(config)
 
     return configure
 
 
 def seal_after_execution(config) -> None:
-    """Add :class:`SealNotebookFolder` to autograde's steps, last: after the kernel ran, before nbgrader writes."""
+    """Add :class:`SealNotebookFolder` to autograde's steps, last: after the kernel ran, before nbgrader writes; run
+    the notebook with :class:`labs.grading.limits.LimitedExecute` in place of nbgrader's Execute."""
     from nbgrader.converters import Autograde
 
+    from nbgrader.preprocessors import Execute
+
+    from labs.grading.limits import LimitedExecute
+
     default = Autograde.class_traits()["autograde_preprocessors"].default()
-    steps = [step for step in config.Autograde.get("autograde_preprocessors", default) if step is not SealNotebookFolder]
+    steps = [LimitedExecute if step is Execute else step
+             for step in config.Autograde.get("autograde_preprocessors", default) if step is not SealNotebookFolder]
     config.Autograde.autograde_preprocessors = [*steps, SealNotebookFolder]
 
 
@@ -389,16 +428,20 @@ def grade_student(course: Course, lab: str, student: str, sandboxed: bool = True
         result.graded = False
         _forget_earlier_run(course, lab, student)
         return result
-    api = course.api(submitted_directory=STAGED, configure=_sandbox_configuration(course) if sandboxed else None)
-    try:
+    with contextlib.ExitStack() as stack:
+        configure = None
+        if sandboxed:  # this submission's own folders; its sandbox is ended and checked gone on the way out
+            state = stack.enter_context(sandbox.submission(_sandbox_settings(course)))
+            configure = _sandbox_configuration(state.settings)
+        api = course.api(submitted_directory=STAGED, configure=configure)
         outcome = api.autograde(lab, student, force=True, create=True)
         if not outcome.get("success"):
             _autograde_notebook_by_notebook(api, lab, student, notebooks, result)
-    finally:
-        if sandboxed and _worker_sandbox is not None:
-            warm_kernel.stop_all(_worker_sandbox.ipc_dir)  # this submission's warm process, and anything it left
-        _give_back(course.autograded(lab, student))
-    remove_planted_files(course.autograded(lab, student), result)
+    if sandboxed and state.leftovers:
+        _refuse(result, Flag.CRASH, f"{len(state.leftovers)} process(es) of the sandbox could not be stopped; "
+                                    "graded, but tell the course's administrators")
+    _give_back(course.autograded(lab, student))  # (nothing of the sandbox runs any more)
+    remove_planted_files(course.autograded(lab, student), result, notebooks)
     inspect_run(course, lab, student, result)
     if any((course.autograded(lab, student) / name).is_file() for name in notebooks):
         feedback = api.generate_feedback(lab, student, force=True)
@@ -408,19 +451,31 @@ def grade_student(course: Course, lab: str, student: str, sandboxed: bool = True
     return result
 
 
-def remove_planted_files(folder: Path, result: StudentResult) -> None:
-    """Remove the links and special files that the student's code left in its graded folder, before feedback.
+def remove_planted_files(folder: Path, result: StudentResult, notebooks: list[str] | None = None) -> None:
+    """Leave only the graded notebooks in a graded folder, before feedback; report the links and special files.
 
     The kernel works in ``autograded/STUDENT/LAB``, and nbgrader's feedback step copies every other file of that
     folder into ``feedback/`` as the grader, following links: a link planted there to ``source/`` or the gradebook
-    would put their content in the student's feedback, and a FIFO would block the copy.
+    would put their content in the student's feedback, a FIFO would block the copy, and a file the kernel wrote while
+    a hidden test ran (the test's source, read back through ``linecache``) would hand the hidden tests out. So every
+    file but the graded notebooks (``notebooks``; all notebooks when None) is removed; links and special files are
+    flagged ``tamper``, files the notebooks wrote are not (writing files is allowed), and none is copied to feedback.
     """
-    for path in sorted(folder.rglob("*")) if folder.is_dir() else []:  # does not descend into linked folders
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.rglob("*"), reverse=True):  # does not descend into linked folders; children first
+        relative = str(path.relative_to(folder))
         if path.is_symlink() or not (path.is_file() or path.is_dir()):
             what = f"a symbolic link (to {shown(os.readlink(path))})" if path.is_symlink() else "a special file"
             path.unlink()
-            _refuse(result, Flag.TAMPER, f"{shown(str(path.relative_to(folder)))}: the notebook's code left {what} "
+            _refuse(result, Flag.TAMPER, f"{shown(relative)}: the notebook's code left {what} "
                                          "in its folder; removed before feedback, review by hand")
+        elif relative.endswith(".ipynb") and "/" not in relative and (notebooks is None or relative in notebooks):
+            continue
+        elif path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
 
 
 def _forget_earlier_run(course: Course, lab: str, student: str) -> None:

@@ -7,31 +7,42 @@ submissions, no gradebook). It runs as an unprivileged user with limits on memor
 processes, CPU time, file size and open files.
 
 nbgrader starts kernels through a kernelspec; :func:`install_kernelspec` writes one whose
-launcher is ``python -m labs.grading.sandbox_kernel``, which builds the bubblewrap command from
+launcher is ``python -I`` running :mod:`labs.grading.sandbox_kernel` (isolated: neither the notebook's folder, where
+nbgrader starts it, nor any environment variable is on its import path), which builds the bubblewrap command from
 :func:`bwrap_command`. The kernel talks to nbgrader over Unix sockets (ZMQ ``ipc``) in a
 directory shared with the sandbox, since the sandbox has its own network namespace.
+
+Each submission gets its own folders (:func:`submission`): a socket folder the sandbox may write in, and a private
+folder only the grader can reach (process records, the launcher's logs). When its grading ends, every process of its
+sandbox is killed and checked gone (:func:`end_processes`: by the sandbox user when grading as root, which no student
+code can escape or forge) before the next submission starts. The threat model is ``docs/threat-model.md``.
 """
 
 from __future__ import annotations
 
-import atexit
+import contextlib
 import functools
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
-from dataclasses import asdict, dataclass, fields, replace
+import time
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 KERNEL_NAME = "comp6248-sandbox"
 SETTINGS_VARIABLE = "LABS_SANDBOX_SETTINGS"
 RUN_DIR_VARIABLE = "LABS_SANDBOX_RUN_DIR"
 WARM_VARIABLE = "LABS_WARM_KERNELS"  # "0": start every kernel cold (see labs.grading.warm_kernel)
-# Kernels run as this user id (plus the grading worker's slot) when grading runs as root:
-# RLIMIT_NPROC is not enforced for root, and an unprivileged user cannot read what it should not.
+# Kernels run as this user id plus the grading worker's process id when grading runs as root: RLIMIT_NPROC is not
+# enforced for root, an unprivileged user cannot read what it should not, and each worker's sandbox user is its own
+# (no two live workers share a process id), so that ending one worker's sandbox never touches another's.
 BASE_UID = 61000
+# How long end_processes() waits for a sandbox's processes to be gone after killing them.
+END_SECONDS = 20.0
 PASSED_VARIABLES = ("LABS_SEED", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "LANG", "TZ")
 
 
@@ -52,6 +63,11 @@ class Limits:
     processes: int = 128  # threads count too
     file_bytes: int = 200 * 1024**2
     open_files: int = 512
+    # Whole-notebook limits, enforced by the grader while the kernel runs (labs.grading.limits) or when staging:
+    output_bytes_cell: int = 2 * 1024**2  # output one cell may send (text, images, errors); the rest is cut
+    output_bytes_notebook: int = 16 * 1024**2  # output all of a notebook's cells may send
+    notebook_seconds: int = 900  # wall time of all of a notebook's cells; cells after it are not run
+    cells: int = 1000  # cells in one notebook; a notebook with more is not graded
 
     @classmethod
     def from_config(cls, config) -> Limits:
@@ -78,6 +94,7 @@ class Settings:
     uid: int | None  # None: keep the caller's user (grading as a normal user)
     limits: Limits
     warm: bool = True  # fork kernels from a warm process per submission (labs.grading.warm_kernel)
+    private_dir: str = ""  # the grader's own folder for this submission: never bound into the sandbox
 
     def to_env(self) -> str:
         return json.dumps(asdict(self))
@@ -194,12 +211,24 @@ def bwrap_command(settings: Settings, workdir: str, connection_file: str | None,
     return command + kernel_argv
 
 
+def isolated_module(python: str, module: str, args: list[str]) -> list[str]:
+    """``python`` running ``module`` as ``python -m`` would, but isolated (``-I``): neither the working directory (a
+    submission's folder) nor ``PYTHON*`` variables reach the import path. The folder holding the course's ``labs``
+    comes first, so that ``labs`` is this course's however it is installed (editable, regular or not at all)."""
+    import labs
+
+    home = str(Path(labs.__file__).resolve().parent.parent)
+    code = f"import sys, runpy; sys.path.insert(0, {home!r}); runpy.run_module({module!r}, run_name='__main__', alter_sys=True)"
+    return [python, "-I", "-c", code, *args]
+
+
 def install_kernelspec(directory: Path) -> Path:
     """Write the sandbox kernelspec under ``directory/kernels/``; put ``directory`` on JUPYTER_PATH."""
     spec_dir = directory / "kernels" / KERNEL_NAME
     spec_dir.mkdir(parents=True, exist_ok=True)
     spec = {
-        "argv": [sys.executable, "-m", "labs.grading.sandbox_kernel", "-f", "{connection_file}"],
+        # Started by nbgrader in the submission's folder, as the grader: isolated, so no file there is imported.
+        "argv": isolated_module(sys.executable, "labs.grading.sandbox_kernel", ["-f", "{connection_file}"]),
         "display_name": "Python 3 (COMP6248 grading sandbox)",
         "language": "python",
         # Signals sent to the launcher would not reach the kernel in its own PID namespace.
@@ -210,30 +239,108 @@ def install_kernelspec(directory: Path) -> Path:
 
 
 def worker_settings(limits: Limits | None = None) -> Settings:
-    """Settings for kernels started by this process: its own uid slot and socket directory."""
-    # Inside the grading run's scratch directory when there is one (the grader removes it at the end;
-    # pool workers exit without running atexit handlers).
+    """Settings for kernels started by this process: its own sandbox user; the folders come per submission
+    (:func:`submission`)."""
     limits = limits or Limits()
     if os.geteuid() != 0:
         # RLIMIT_NPROC counts every process of the user, and without root the kernel keeps the
         # grader's user: allow what the user already runs plus the sandbox's share.
         limits = replace(limits, processes=limits.processes + _processes_of(os.geteuid()))
-    ipc_dir = tempfile.mkdtemp(prefix="ipc-", dir=os.environ.get(RUN_DIR_VARIABLE) or None)
-    if not os.environ.get(RUN_DIR_VARIABLE):
-        atexit.register(shutil.rmtree, ipc_dir, ignore_errors=True)
-    uid = None
-    if os.geteuid() == 0:
-        uid = BASE_UID + os.getpid() % 2000
-        os.chown(ipc_dir, uid, uid)
-    os.chmod(ipc_dir, 0o700)
     return Settings(
         python=sys.executable,
         readable=tuple(readable_paths()),
-        ipc_dir=ipc_dir,
-        uid=uid,
+        ipc_dir="",
+        uid=BASE_UID + os.getpid() if os.geteuid() == 0 else None,
         limits=limits,
         warm=os.environ.get(WARM_VARIABLE, "1") != "0",
     )
+
+
+@contextlib.contextmanager
+def submission(settings: Settings):
+    """Fresh folders for one submission's kernels; on the way out, every process of its sandbox ended and checked gone.
+
+    Under the run's scratch folder (``RUN_DIR_VARIABLE``; else a new temporary one), in a folder only the grader can
+    enter: ``ipc`` (the sandbox user's: kernel sockets, the warm process's socket and the kernels' own logs) and
+    ``private`` (the grader's: what the launcher records and logs; never bound into the sandbox). Yields the settings
+    with those folders; raises nothing on the way out, but the processes that could not be ended are listed in
+    ``leftovers`` of the yielded state (:class:`SubmissionState`).
+    """
+    top = tempfile.mkdtemp(prefix="s-", dir=os.environ.get(RUN_DIR_VARIABLE) or None)
+    ipc, private = os.path.join(top, "ipc"), os.path.join(top, "private")
+    os.mkdir(ipc, 0o700)
+    os.mkdir(private, 0o700)
+    if settings.uid is not None:
+        os.chown(ipc, settings.uid, settings.uid)
+    state = SubmissionState(replace(settings, ipc_dir=ipc, private_dir=private))
+    state.leftovers += end_processes(state.settings)  # nothing of an earlier submission may share this one's user
+    try:
+        yield state
+    finally:
+        state.leftovers += end_processes(state.settings)
+        shutil.rmtree(top, ignore_errors=True)  # (fd-based: never follows a link the sandbox planted)
+
+
+@dataclass
+class SubmissionState:
+    settings: Settings
+    leftovers: list[int] = field(default_factory=list)  # host PIDs of sandbox processes that survived killing
+
+
+def sandbox_pids(uid: int) -> list[int]:
+    """Host PIDs of the live processes whose real, effective or saved user is ``uid`` (from the kernel's /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields_ = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        uids = [int(v) for v in fields_.get("Uid", "").split()[:3] if v.isdigit()]
+        if uid in uids and not fields_.get("State", "").strip().startswith("Z"):
+            found.append(int(entry.name))
+    return found
+
+
+def _kill_user(uid: int) -> None:
+    """SIGKILL every process of ``uid``, as ``uid`` itself: ``kill(-1)`` reaches exactly the processes that user may
+    signal, so no PID read from anywhere is trusted and no other user's process can be hit."""
+    pid = os.fork()
+    if pid == 0:  # (only system calls until _exit: safe in a child of a threaded process)
+        try:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            os.kill(-1, signal.SIGKILL)  # every process of uid but this one
+        except BaseException:
+            pass
+        os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def end_processes(settings: Settings, seconds: float = END_SECONDS) -> list[int]:
+    """Kill every process of the submission's sandbox and wait, within ``seconds``, until none is left; the PIDs that
+    are still there then (an empty list when all are gone).
+
+    As root, the sandbox is every process of its user (:func:`sandbox_pids`), killed by that user (:func:`_kill_user`).
+    Without root, the sandboxes the launchers recorded in the private folder (which student code cannot reach) are
+    killed by their PID namespace's first process, checked against its start time.
+    """
+    from labs.grading import warm_kernel
+
+    if settings.private_dir:
+        warm_kernel.end_recorded_sandboxes(settings.private_dir)
+    if settings.uid is None:
+        return []
+    deadline = time.monotonic() + seconds
+    while pids := sandbox_pids(settings.uid):
+        if time.monotonic() > deadline:
+            return pids
+        _kill_user(settings.uid)
+        time.sleep(0.05)
+    return []
 
 
 def _processes_of(uid: int) -> int:

@@ -7,14 +7,17 @@ student's sandbox (the same bubblewrap command, limits, user and notebook direct
 :mod:`labs.grading.sandbox`), which imports all that once and then forks one kernel per notebook on request.
 
 Isolation is unchanged between students: the warm process belongs to one submission's directory (it exits when
-that directory is removed, so one that nbgrader removes and makes again gets a new one) and is stopped when that
-submission is graded (:func:`stop_all`), or on its own after :data:`IDLE_SECONDS` without a kernel. Between the notebooks of one
+that directory is removed, so one that nbgrader removes and makes again gets a new one) and to that submission's own
+socket folder; it is killed, with everything in its sandbox, when that submission is graded
+(:func:`labs.grading.sandbox.end_processes`), or ends on its own after :data:`IDLE_SECONDS` without a kernel. Between the notebooks of one
 submission it is weaker than cold kernels: a process a notebook leaves behind lives on while the student's next
 notebooks run. That gives a student power only over their own kernels, which their own code already has.
 
 The launcher (:mod:`labs.grading.sandbox_kernel`, started by jupyter_client for every kernel) calls :func:`launch`. It
 connects to the warm process's Unix socket in the worker's socket directory, starting the process first if there
-is none, and asks it to fork a kernel with the connection file and arguments it was given. It then stands in for
+is none, and asks it to fork a kernel with the connection file and arguments it was given. Everything the warm
+process says is the sandbox's word: the launcher reads bounded lines with time limits, and records the sandbox's PIDs
+(with their start times) in the submission's private folder, where no student code can write. It then stands in for
 the kernel: it exits when the kernel does, and if jupyter_client kills it, the warm process kills the kernel. When
 no warm kernel can be had (the process fails to start, or was started with other environment variables), the
 launcher starts a cold kernel instead: warm kernels save time and never change a grade.
@@ -35,7 +38,9 @@ import traceback
 from pathlib import Path
 
 IDLE_SECONDS = 60  # a warm process with no kernel for this long exits
-START_TIMEOUT = 120  # seconds for a warm process to import everything and listen
+START_TIMEOUT = 120  # seconds for a warm process to import everything and listen, or to answer a request
+LINE_LIMIT = 64 * 1024  # the longest line the launcher reads from a warm process (a sandboxed, untrusted peer)
+STOP_TIMEOUT = 5.0  # seconds stop_all() waits for each warm process
 # Imported once by the warm process: what every notebook's setup cell imports. Not matplotlib.pyplot: importing it
 # picks the backend, which must happen in the kernel (IPython's inline backend hooks into the running shell).
 PRELOAD = ("ipykernel.kernelapp", "numpy", "torch", "torch.nn", "torch.nn.functional", "matplotlib",
@@ -62,45 +67,59 @@ def passed_environment() -> dict[str, str]:
 # ----------------------------------------------------------------------------- the launcher's side (on the host)
 
 
-def launch(settings, workdir: str, connection_file: str, kernel_args: list[str], log_path: str) -> int | None:
+def launch(settings, workdir: str, connection_file: str, kernel_args: list[str], log_path: str,
+           kernel_log: str) -> int | None:
     """Run a kernel forked from the warm process of ``workdir`` and wait for it; its exit status, or None when no
-    warm kernel could be had and nothing was started (the caller starts a cold kernel)."""
+    warm kernel could be had and nothing was started (the caller starts a cold kernel).
+
+    ``log_path``: the launcher's own messages (the private folder); ``kernel_log``: where the forked kernel writes its
+    output, inside the sandbox."""
     path = socket_path(settings.ipc_dir, workdir)
-    request = {"connection_file": connection_file, "args": kernel_args, "log": log_path, "env": passed_environment()}
+    request = {"connection_file": connection_file, "args": kernel_args, "log": kernel_log, "env": passed_environment()}
+    reply: dict = {"refused": "no warm process"}
     for _ in range(2):  # a second time when the warm process found its directory removed (and has exited)
         connection = _connect(path) or _start(settings, workdir, path, log_path)
         if connection is None:
             return None
         try:
+            connection.settimeout(START_TIMEOUT)
             connection.sendall(json.dumps(request).encode() + b"\n")
             reply = json.loads(_read_line(connection) or b'{"refused": "the warm process closed the connection"}')
+            if not isinstance(reply, dict):
+                raise ValueError("not a reply")
         except (OSError, ValueError) as error:
-            reply = {"refused": str(error)}
+            reply = {"refused": str(error)[:200]}
         if "refused" not in reply:
             break
         connection.close()
         if reply.get("refused") != STALE:
             break
     if "refused" in reply:
-        _log(log_path, f"warm kernel refused ({reply['refused']}): starting a cold kernel")
+        _log(log_path, f"warm kernel refused ({str(reply['refused'])[:200]}): starting a cold kernel")
         return None
-    ending = _read_line(connection)  # blocks while the kernel runs; the warm process writes its exit status
+    try:
+        connection.settimeout(None)  # the kernel runs as long as nbgrader wants it to; nbgrader ends this launcher
+        ending = _read_line(connection)  # the warm process writes the kernel's exit status
+    except OSError:
+        ending = b""
     connection.close()
     try:
         return int(json.loads(ending)["status"]) if ending else 1
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, OverflowError):
         return 1
 
 
-def stop_all(ipc_dir: str) -> int:
-    """Stop every warm process of a worker's socket directory, with its kernels and whatever they left running;
-    how many were stopped."""
+def stop_all(ipc_dir: str, private_dir: str | None = None) -> int:
+    """Ask every warm process of a socket folder to stop, with its kernels, each within :data:`STOP_TIMEOUT`; then
+    end the sandboxes recorded in ``private_dir``; how many warm processes answered. (Grading ends a submission's
+    sandbox by :func:`labs.grading.sandbox.end_processes`, which needs no answer from it.)"""
     stopped = 0
     for path in sorted(Path(ipc_dir).glob("warm-*.sock")):
         connection = _connect(str(path))
         if connection is None:
             continue
         try:
+            connection.settimeout(STOP_TIMEOUT)
             connection.sendall(b'{"stop": true}\n')
             _read_line(connection)  # closed once it has stopped its kernels
             stopped += 1
@@ -108,24 +127,37 @@ def stop_all(ipc_dir: str) -> int:
             pass
         finally:
             connection.close()
-    for pidfile in sorted(Path(ipc_dir).glob("warm-*.pid")):  # the sandboxes: gone by now, or killed here
-        _end_sandbox([int(pid) for pid in pidfile.read_text().split()])
-        pidfile.unlink(missing_ok=True)
+    if private_dir is not None:
+        end_recorded_sandboxes(private_dir)
     return stopped
 
 
-def _end_sandbox(pids: list[int], grace: float = 5.0) -> None:
-    """Wait for a warm process's sandbox (bubblewrap's processes) to exit; kill it if it has not.
+def end_recorded_sandboxes(private_dir: str, grace: float = STOP_TIMEOUT) -> None:
+    """Kill the warm processes' sandboxes recorded in the grader's private folder, and wait (bounded) for them to go.
 
-    Killing the sandbox's init process ends every process in its PID namespace, so nothing a student started
-    outlives the grading of their submission, even if the warm process itself was killed.
-    """
+    Each record is a PID with its start time (``/proc/PID/stat``), so a PID reused since by another process is never
+    signalled. Killing the first process of the sandbox's PID namespace ends every process in it."""
+    records = []
+    for record in sorted(Path(private_dir).glob("warm-*.pid")):
+        for item in record.read_text().split():
+            pid, _, started = item.partition(":")
+            if pid.isdigit() and started.isdigit():
+                records.append((int(pid), int(started)))
+        record.unlink()
+    live = [(pid, started) for pid, started in records if _start_time(pid) == started]
+    for pid, _ in live:
+        _kill(pid)
     deadline = time.monotonic() + grace
-    while any(_running(pid) for pid in pids) and time.monotonic() < deadline:
+    while any(_running(pid) and _start_time(pid) == started for pid, started in live) and time.monotonic() < deadline:
         time.sleep(0.05)
-    for pid in pids:
-        if _running(pid):
-            _kill(pid)
+
+
+def _start_time(pid: int) -> int | None:
+    """The start time of process ``pid`` (clock ticks since boot), or None if there is none."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _running(pid: int) -> bool:
@@ -156,9 +188,12 @@ def _start(settings, workdir: str, path: str, log_path: str) -> socket.socket | 
     """Start the warm process of ``workdir`` in its sandbox and connect to it (None if it did not come up)."""
     from labs.grading.sandbox import bwrap_command
 
-    command = bwrap_command(settings, workdir, None, [settings.python, "-m", "labs.grading.warm_kernel", path, "--sandboxed"],
+    from labs.grading.sandbox import isolated_module
+
+    command = bwrap_command(settings, workdir, None, isolated_module(settings.python, "labs.grading.warm_kernel", [path, "--sandboxed"]),
                             die_with_parent=False)
-    log = os.open(os.path.join(settings.ipc_dir, f"{Path(path).stem}.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    log = os.open(os.path.join(settings.private_dir, f"{Path(path).stem}.log"),
+                  os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
     try:
         # Its own session, so that it outlives this launcher: the next notebooks' kernels are forked from it.
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
@@ -171,7 +206,7 @@ def _start(settings, workdir: str, path: str, log_path: str) -> socket.socket | 
     while time.monotonic() < deadline:
         connection = _connect(path)
         if connection is not None:
-            _record_sandbox(process.pid, path)
+            _record_sandbox(process.pid, os.path.join(settings.private_dir, f"{Path(path).stem}.pid"))
             return connection
         if process.poll() is not None:
             _log(log_path, f"warm process exited with status {process.returncode} before listening")
@@ -182,20 +217,25 @@ def _start(settings, workdir: str, path: str, log_path: str) -> socket.socket | 
     return None
 
 
-def _record_sandbox(pid: int, path: str) -> None:
-    """Write the host PIDs of the sandbox (bubblewrap, and its init in the new PID namespace) beside the socket."""
+def _record_sandbox(pid: int, record: str) -> None:
+    """Write the host PIDs of the sandbox (bubblewrap, and its init in the new PID namespace), each with its start
+    time, to ``record`` in the private folder (bubblewrap is the grader's own child: these are not the sandbox's word)."""
     pids = [pid]
     try:
         pids += [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
+    except (OSError, ValueError):
         pass
-    Path(path).with_suffix(".pid").write_text(" ".join(map(str, pids)))
+    items = [f"{p}:{started}" for p in pids if (started := _start_time(p)) is not None]
+    descriptor = os.open(record, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+    with open(descriptor, "a") as handle:
+        handle.write(" ".join(items) + "\n")
 
 
-def _read_line(connection: socket.socket) -> bytes:
+def _read_line(connection: socket.socket, limit: int = LINE_LIMIT) -> bytes:
+    """One line from ``connection``, at most ``limit`` bytes (a longer one is cut there)."""
     data = b""
-    while not data.endswith(b"\n"):
-        chunk = connection.recv(4096)
+    while not data.endswith(b"\n") and len(data) < limit:
+        chunk = connection.recv(min(4096, limit - len(data)))
         if not chunk:
             break
         data += chunk
@@ -203,7 +243,8 @@ def _read_line(connection: socket.socket) -> bytes:
 
 
 def _log(path: str, message: str) -> None:
-    with open(path, "a") as handle:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+    with open(descriptor, "a") as handle:
         handle.write(f"labs.grading.warm_kernel: {message}\n")
 
 
