@@ -50,7 +50,7 @@ STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 # What a submission may carry besides its notebooks: data files. Nothing Python or IPython would import, execute or
 # read as configuration from the folder a kernel starts in (modules, packages' code, compiled extensions, IPython and
 # Jupyter configuration, matplotlib's rc file): such a file is left out of grading and reported.
-CODE_FILE = re.compile(r"(?i:.*\.(py|pyc|pyo|pyw|pyd|so|pth)(\.\d+)*|(ipython|jupyter)\w*_config\.\w+|matplotlibrc|"
+CODE_FILE = re.compile(r"(?i:.*\.(py|pyc|pyo|pyw|pyd|so)(\.\d+)*|(ipython|jupyter)\w*_config\.\w+|matplotlibrc|"
                        r"sitecustomize.*|usercustomize.*|__pycache__)")
 
 
