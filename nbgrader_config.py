@@ -49,3 +49,8 @@ c.GenerateFeedback.exporter_class = "labs.grading.feedback.FeedbackHTMLExporter"
 c.AssignLatePenalties.plugin_class = "labs.grading.late.DailyPenalty"
 c.DailyPenalty.percent_per_day = 10.0
 c.DailyPenalty.zero_after_days = 5.0
+
+# Collecting from the exchange treats each student's inbound folder as hostile: no links followed, a folder only for
+# the student who owns it, a bad folder name skips that folder only, and a back-dated timestamp.txt is replaced by
+# the time the files last changed (labs/grading/collect.py).
+c.ExchangeFactory.collect = "labs.grading.collect.SafeCollect"

@@ -362,6 +362,26 @@ def test_links_and_special_files_planted_by_a_kernel_are_removed_before_feedback
     assert (course / "source" / LAB / NOTEBOOK).is_file()  # the link's target is untouched
 
 
+def test_nbgrader_bookkeeping_comes_back_from_the_staged_copy_never_from_the_kernel(course):
+    # Releasing feedback reads timestamp.txt and submission_secret.txt beside the feedback; they are copied from the
+    # staged copy (the grader's, made before the kernel ran), not what the kernel left or linked in its folder.
+    staged, graded = course / "staged" / "s" / LAB, course / "autograded" / "s" / LAB
+    staged.mkdir(parents=True)
+    graded.mkdir(parents=True)
+    (staged / "timestamp.txt").write_text("2026-11-02 10:00:00.000000 UTC")
+    (staged / "submission_secret.txt").symlink_to(course / "gradebook.db")  # never read through
+    (graded / "timestamp.txt").write_text("2020-01-01 00:00:00.000000 UTC")  # the kernel's earlier date
+    result = grading.StudentResult("s", LAB)
+    grading.remove_planted_files(graded, result, [NOTEBOOK])
+    grading.restore_bookkeeping(staged, graded)
+    assert (graded / "timestamp.txt").read_text() == "2026-11-02 10:00:00.000000 UTC"
+    assert not (graded / "submission_secret.txt").exists()
+    (staged / "submission_secret.txt").unlink()
+    (staged / "submission_secret.txt").write_text("ab" * 5000)
+    grading.restore_bookkeeping(staged, graded)
+    assert len((graded / "submission_secret.txt").read_text()) == grading.BOOKKEEPING_BYTES
+
+
 def test_a_link_planted_at_the_notebook_path_is_removed_before_nbgrader_writes_there(course):
     graded = course / "autograded" / "planter" / LAB
     graded.mkdir(parents=True)

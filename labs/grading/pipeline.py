@@ -442,6 +442,7 @@ def grade_student(course: Course, lab: str, student: str, sandboxed: bool = True
                                     "graded, but tell the course's administrators")
     _give_back(course.autograded(lab, student))  # (nothing of the sandbox runs any more)
     remove_planted_files(course.autograded(lab, student), result, notebooks)
+    restore_bookkeeping(staged(course, lab, student), course.autograded(lab, student))
     inspect_run(course, lab, student, result)
     if any((course.autograded(lab, student) / name).is_file() for name in notebooks):
         feedback = api.generate_feedback(lab, student, force=True)
@@ -476,6 +477,33 @@ def remove_planted_files(folder: Path, result: StudentResult, notebooks: list[st
             shutil.rmtree(path)
         else:
             path.unlink()
+
+
+# nbgrader's own files beside a submission's notebooks: feedback copies them, and releasing feedback reads both (the
+# submission time names the student's feedback folder, the secret names the released files).
+BOOKKEEPING = ("timestamp.txt", "submission_secret.txt")
+BOOKKEEPING_BYTES = 4096
+
+
+def restore_bookkeeping(source: Path, folder: Path) -> None:
+    """Put nbgrader's bookkeeping files back into a graded folder, copied from the grader's staged copy.
+
+    :func:`remove_planted_files` removed them with everything else the kernel could have rewritten; the staged copy
+    was made before any of the student's code ran, is the grader's, and is never seen by the sandbox. Only regular
+    files are read (never through a link), and only their first few bytes: they are a date and a random hex string.
+    """
+    if not folder.is_dir():
+        return
+    for name in BOOKKEEPING:
+        try:
+            descriptor = os.open(source / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue
+        with os.fdopen(descriptor, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                continue
+            content = handle.read(BOOKKEEPING_BYTES)
+        (folder / name).write_bytes(content)
 
 
 def _forget_earlier_run(course: Course, lab: str, student: str) -> None:
