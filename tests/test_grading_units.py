@@ -493,3 +493,11 @@ def test_the_canary_graded_on_a_worker_must_earn_every_autograded_point():
         canary.check_cluster_outcome(LAB, definition, outcome(1.0, 2.0, ["timeout"]), "tcp://w1", {})
     with pytest.raises(canary.CanaryFailed, match="earned 0/3"):  # nothing graded at all
         canary.check_cluster_outcome(LAB, definition, {"rows": None, "result": {"flags": ["crash"]}}, "tcp://w1", {})
+
+
+def test_a_kernel_s_own_start_up_error_is_quoted_once_and_links_are_not_read(tmp_path):
+    (tmp_path / "kernel-a.log").write_text("banner\nsetpriv: failed to execute /env/bin/python: No such file\n")
+    (tmp_path / "kernel-b.log").write_text("setpriv: failed to execute /env/bin/python: No such file\n")
+    (tmp_path / "secret.txt").write_text("hidden")
+    (tmp_path / "planted.log").symlink_to(tmp_path / "secret.txt")
+    assert grading.kernel_log_tails(str(tmp_path)) == ["banner", "setpriv: failed to execute /env/bin/python: No such file"]

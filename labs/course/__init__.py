@@ -123,9 +123,14 @@ class Course:
         return self.directory().db_url
 
     def execution_settings(self) -> tuple[int, list[str]]:
-        """The per-cell timeout and kernel arguments nbgrader grades with, for running notebooks the same way."""
-        execute = self.load_config().Execute
-        return int(execute.get("timeout", 30)), list(execute.get("extra_arguments", []))
+        """The per-cell limit and kernel arguments grading uses, for running notebooks the same way: the limit is the
+        CPU seconds a cell may use where the canary has not calibrated it (``c.Sandbox.cell_cpu_seconds``; calibrated
+        limits are a multiple of the model solution's own), which a model solution's cell must fit well within.
+        ``c.Execute.timeout`` is only grading's wall-clock backstop."""
+        from labs.grading.sandbox import Limits
+
+        config = self.load_config()
+        return Limits.from_config(config).cell_cpu_seconds, list(config.Execute.get("extra_arguments", []))
 
     def max_file_bytes(self) -> int:
         """The largest file nbgrader copies from a submission: ``CourseDirectory.max_file_size`` (kilobytes)."""

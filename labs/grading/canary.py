@@ -10,9 +10,11 @@ Grading is refused, with the reason, unless it earns every autograded point; not
 
 from __future__ import annotations
 
+import os
 import shutil
 
 from labs.course import Course
+from labs.grading import cpu_time
 
 STUDENT = "model-solution"  # the canary's student id, only ever in its scratch course
 
@@ -64,6 +66,8 @@ def check(course: Course, lab: str, sandboxed: bool = True) -> None:
 
     scratch = course.root / grading.STAGING / f"canary-{lab}"
     shutil.rmtree(scratch, ignore_errors=True)
+    # The model solution runs under the flat per-cell limits, not under an earlier calibration of itself.
+    calibrated = os.environ.pop(cpu_time.CALIBRATION_VARIABLE, None)
     try:
         copy = course.copy_lab(lab, scratch, with_release=True)
         write_definition(copy.root / "gradebook.db", assignment_definition(course, lab))  # the lab as the course defines it
@@ -75,12 +79,31 @@ def check(course: Course, lab: str, sandboxed: bool = True) -> None:
         grading._fill_scores(copy, [result])
         lost = _lost_cells(copy, lab) if result.graded else []
         graded = copy.autograded(lab, STUDENT)
-        errors = first_errors({p.name: p.read_bytes() for p in graded.glob("*.ipynb")}) if graded.is_dir() else []
+        notebooks = {p.name: p.read_bytes() for p in graded.glob("*.ipynb")} if graded.is_dir() else {}
+        errors = first_errors(notebooks)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+        if calibrated is not None:
+            os.environ[cpu_time.CALIBRATION_VARIABLE] = calibrated
     if result.flags or result.autograded < result.max_autograded:
         raise CanaryFailed(refusal(lab, result.autograded, result.max_autograded, lost, result.flags,
                                    result.messages + errors))
+    calibrate(course, lab, notebooks)
+
+
+def calibrate(course: Course, lab: str, graded: dict[str, bytes]) -> None:
+    """Keep the CPU seconds each of the model solution's cells used, from its graded notebooks: the students' cells
+    are limited to a multiple of them (:mod:`labs.grading.cpu_time`). Nothing is kept where CPU was not measured
+    (grading without a sandbox user of its own)."""
+    import nbformat
+
+    seconds = {}
+    for name, data in graded.items():
+        measured = cpu_time.measured(nbformat.reads(data.decode(), as_version=4))
+        if measured:
+            seconds[name] = measured
+    if seconds:
+        cpu_time.save(cpu_time.calibration_folder(course.root), lab, seconds)
 
 
 def _lost_cells(course: Course, lab: str) -> list[str]:

@@ -9,10 +9,13 @@ The kernel saw the hidden tests' source (it ran them), and student code may have
 ``linecache``, an exception raised inside a test): so a test cell keeps only its error, its message cut to
 :data:`MESSAGE_LIMIT` characters, never what code printed while the tests ran; and every line of a hidden test is
 blanked wherever it appears in any output. Student HTML is sanitised in the page (:class:`FeedbackHTMLExporter`).
+An answer nobody has marked yet reads "awaiting marking by hand", and the notebook's score says it is not final
+(:class:`GetGradesPending`, :func:`mark_pending`).
 """
 
 from __future__ import annotations
 
+import html
 import re
 
 from nbconvert.exporters import HTMLExporter, TemplateExporter
@@ -20,6 +23,7 @@ from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from traitlets import Bool
 from nbgrader.preprocessors import (
+    GetGrades,
     NbGraderPreprocessor,  # enabled by default, unlike nbconvert's base
 )
 
@@ -136,5 +140,46 @@ class FeedbackHTMLExporter(HTMLExporter):
         resources = self._init_resources(resources)
         self.register_filter("filter_data_type",
                              WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources))
-        html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
-        return _IMG_TAG.sub(_with_alt, html), resources
+        page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+        page = mark_pending(page, (resources.get("nbgrader") or {}).get("pending") or {})
+        return _IMG_TAG.sub(_with_alt, page), resources
+
+
+PENDING_TEXT = "awaiting marking by hand"
+
+
+class GetGradesPending(GetGrades):
+    """nbgrader's GetGrades, noting which grades still await marking by hand (``resources['nbgrader']['pending']``:
+    grade id -> points), so the page says so instead of showing 0 for an answer nobody has marked yet."""
+
+    def preprocess(self, nb, resources):
+        resources.setdefault("nbgrader", {})["pending"] = {}
+        return super().preprocess(nb, resources)
+
+    def _get_score(self, cell, resources):
+        super()._get_score(cell, resources)
+        grade = self.gradebook.find_grade(cell.metadata["nbgrader"]["grade_id"], self.notebook_id, self.assignment_id,
+                                          self.student_id)
+        if grade.needs_manual_grade:
+            resources["nbgrader"]["pending"][grade.name] = float(grade.max_score or 0)
+
+
+def mark_pending(page: str, pending: dict[str, float]) -> str:
+    """The feedback page with each unmarked grade shown as awaiting marking (in the contents and at the cell) and the
+    notebook's score called provisional."""
+    for grade_id, points in pending.items():
+        anchor = html.escape(grade_id, quote=True)
+        for start in (f'<a href="#{anchor}">', f'<a name="{anchor}"></a>'):
+            at = page.find(start)
+            found = _SCORE.search(page, at, at + 800) if at >= 0 else None
+            if found:
+                page = page[:found.start()] + f"{PENDING_TEXT} (out of {points:g})" + page[found.end():]
+    if pending:
+        total = sum(pending.values())
+        page = _NOTEBOOK_SCORE.sub(lambda m: f"{m.group(1)}(Score so far: {m.group(2)}; {total:g} more points "
+                                             f"{PENDING_TEXT})</h4>", page, count=1)
+    return page
+
+
+_SCORE = re.compile(r"Score: -?[0-9.]+ / [0-9.]+")
+_NOTEBOOK_SCORE = re.compile(r"(<h4>[^<]*?)\(Score: (-?[0-9.]+ / [0-9.]+)\)</h4>")

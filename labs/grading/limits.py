@@ -1,26 +1,42 @@
-"""Whole-notebook limits enforced while a submission runs: output bytes per cell and per notebook, wall time per notebook.
+"""Limits enforced while a submission runs: CPU time per cell, output bytes per cell and per notebook, wall time per
+notebook.
 
-:class:`LimitedExecute` is nbgrader's ``Execute`` step with two changes, installed by the pipeline in place of it
-(:func:`labs.grading.pipeline.seal_after_execution`). Output is counted as each message arrives from the kernel and
-dropped past the limits, so the grader never holds more of it than the limits allow (nbgrader's own ``LimitOutput``
-trims only what was already collected). A notebook whose cells together run past ``notebook_seconds`` of wall time has
-its remaining cells not run (each gets an error output saying so), so many cells that each stay under the per-cell
-limit cannot hold a grading worker for hours. Each limit hit leaves :data:`CUT_MARK` in the notebook, which the report
-flags (``limit``). The limits are the sandbox's (:class:`labs.grading.sandbox.Limits`, ``c.Sandbox.*``).
+:class:`LimitedExecute` is nbgrader's ``Execute`` step with these changes, installed by the pipeline in place of it
+(:func:`labs.grading.pipeline.seal_after_execution`).
+
+- **CPU time per cell** (:mod:`labs.grading.cpu_time`): a watchdog reads the sandbox's CPU time while a cell runs
+  and interrupts the cell past its limit; the cell's error then says so (:data:`CPU_LIMIT_ERROR`), and an error in a
+  later cell says it may follow from it. nbgrader's wall-clock limit (``c.Execute.timeout``) stays as the backstop,
+  and a cell stopped by it says that too. Each cell's CPU and wall seconds and its limit are written into its
+  metadata (:data:`labs.grading.cpu_time.METADATA_KEY`): the canary's are the calibration.
+- **Output** is counted as each message arrives from the kernel and dropped past the limits, so the grader never
+  holds more of it than the limits allow (nbgrader's own ``LimitOutput`` trims only what was already collected).
+- **Wall time per notebook**: a notebook whose cells together run past ``notebook_seconds`` has its remaining cells
+  not run (each gets an error output saying so), so many cells that each stay under the per-cell limit cannot hold a
+  grading worker for hours.
+
+Each limit hit leaves :data:`CUT_MARK` in the notebook, which the report flags (``limit``). The limits are the
+sandbox's (:class:`labs.grading.sandbox.Limits`, ``c.Sandbox.*``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 
+from jupyter_core.utils import ensure_async
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 
+from labs.grading import cpu_time
 from labs.grading.sandbox import SETTINGS_VARIABLE, Limits, Settings
 
 CUT_MARK = "[grading limit]"
 NOTEBOOK_TIME_ERROR = "NotebookTimeLimit"
+CPU_LIMIT_ERROR = "CellCPULimit"
+POLL_SECONDS = 0.25  # how often the watchdog reads the sandbox's CPU time
+REINTERRUPT_SECONDS = 5.0  # a cell that catches the interrupt is interrupted again this often
 
 
 def message_bytes(content: dict) -> int:
@@ -35,16 +51,25 @@ def message_bytes(content: dict) -> int:
 class LimitedExecute(Execute):
     """nbgrader's Execute, with output and time limits enforced while the kernel runs."""
 
-    def _limits(self) -> Limits:
+    def _settings(self) -> Settings | None:
         text = os.environ.get(SETTINGS_VARIABLE)
-        return Settings.from_env(text).limits if text else Limits()
+        return Settings.from_env(text) if text else None
 
     def preprocess(self, nb, resources=None, km=None):
-        limits = self._limits()
+        settings = self._settings()
+        limits = settings.limits if settings else Limits()
+        self._limits_in_force = limits
+        self._uid = settings.uid if settings else None  # CPU is counted only for a sandbox user of its own
+        info = (resources or {}).get("nbgrader") or {}
+        self._lab, self._notebook = info.get("assignment", ""), f"{info.get('notebook', '')}.ipynb"
+        self._calibration = cpu_time.load(self._lab)
         self._cell_limit, self._notebook_limit = limits.output_bytes_cell, limits.output_bytes_notebook
         self._deadline = time.monotonic() + limits.notebook_seconds
         self._notebook_seconds = limits.notebook_seconds
         self._notebook_bytes, self._cell_bytes, self._cut = 0, {}, set()
+        self._stopped = {}  # cell index -> ("cpu", limit) or ("wall", seconds): why the grader stopped it
+        self._first_stopped = None
+        self._running = None
         return super().preprocess(nb, resources, km)
 
     def preprocess_cell(self, cell, resources, index):
@@ -54,7 +79,82 @@ class LimitedExecute(Execute):
                                               "of wall time in all, the grading limit for one notebook",
                                        traceback=[])]
             return cell, resources
-        return super().preprocess_cell(cell, resources, index)
+        if cell.cell_type != "code" or not cell.source.strip():
+            return super().preprocess_cell(cell, resources, index)
+        limit = cpu_time.cell_limit(self._limits_in_force, self._calibration, self._lab, self._notebook, cell)
+        self._running = (index, limit, cpu_time.CpuClock(self._uid) if self._uid is not None else None)
+        start = time.monotonic()
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        finally:
+            _, _, clock = self._running
+            self._running = None
+        record = {"wall_seconds": round(time.monotonic() - start, 3)}
+        if clock is not None:
+            record |= {"cpu_seconds": round(clock.used(), 3), "cpu_limit": round(limit, 1)}
+        cell.metadata[cpu_time.METADATA_KEY] = record
+        self._explain(cell, index)
+        return cell, resources
+
+    async def _async_poll_for_reply(self, msg_id, cell, timeout, task_poll_output_msg, task_poll_kernel_alive):
+        watchdog = asyncio.ensure_future(self._watch_cpu())
+        try:
+            return await super()._async_poll_for_reply(msg_id, cell, timeout, task_poll_output_msg,
+                                                       task_poll_kernel_alive)
+        finally:
+            watchdog.cancel()
+
+    async def _watch_cpu(self) -> None:
+        """Interrupt the running cell once the sandbox's CPU time passes its limit (again while it goes on)."""
+        if self._running is None or self._running[2] is None:
+            return
+        index, limit, clock = self._running
+        interrupted = None
+        while True:
+            await asyncio.sleep(POLL_SECONDS)
+            if interrupted is None and clock.used() > limit:
+                self._stopped[index] = ("cpu", limit)
+            elif interrupted is None or time.monotonic() - interrupted < REINTERRUPT_SECONDS:
+                continue
+            self.log.warning("Cell %d used more than %.0f s of CPU: interrupting it", index, limit)
+            interrupted = time.monotonic()
+            await ensure_async(self.km.interrupt_kernel())
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        if self._running is not None:
+            self._stopped.setdefault(self._running[0], ("wall", timeout))
+        return await super()._async_handle_timeout(timeout, cell)
+
+    def _explain(self, cell, index: int) -> None:
+        """Say in the cell's own error why the grader stopped it, or that an error may follow from a stopped cell."""
+        errors = [output for output in cell.outputs if output.get("output_type") == "error"]
+        if index in self._stopped:
+            kind, amount = self._stopped[index]
+            if self._first_stopped is None:
+                self._first_stopped = index
+            if kind == "cpu":
+                message = (f"{CUT_MARK} this cell used more than {amount:.0f} s of CPU time, its grading limit "
+                           f"({self._limits_in_force.cell_cpu_multiple}x what the model solution's cell needs on the "
+                           "grading machine, or the course's limit), and was stopped. Cells after it that need its "
+                           "results fail because of it: make it faster (vectorise, fewer steps) and check its time "
+                           "with %time before you submit.")
+                for output in errors:  # the interrupt's KeyboardInterrupt, in the student's words: why it came
+                    output.update(ename=CPU_LIMIT_ERROR, evalue=message, traceback=[])
+                if not errors:  # the cell caught the interrupt and finished: its results may still be wrong
+                    cell.outputs.append(new_output("error", ename=CPU_LIMIT_ERROR, evalue=message, traceback=[]))
+            else:
+                message = (f"this cell ran for more than {amount} s of wall-clock time, the grading limit, and was "
+                           "stopped (it may wait or sleep, or the grader was overloaded: it is graded again alone). "
+                           "Cells after it that need its results fail because of it.")
+                for output in errors:
+                    if not output.get("evalue"):
+                        output["evalue"] = message
+            return
+        if self._first_stopped is not None:
+            note = (f"(this may follow from cell {self._first_stopped}, which the grader stopped at its time limit: "
+                    "what it defines may be missing) ")
+            for output in errors:
+                output["evalue"] = note + str(output.get("evalue") or "")
 
     def _update_display_id(self, display_id, msg):
         """An update of an earlier display counts as output too (it replaces that display's data)."""

@@ -29,7 +29,7 @@ from nbgrader.preprocessors import (
 )
 
 from labs.course import PARALLEL_KERNEL_ENV, Course, NbgraderFailed
-from labs.grading import sandbox, tamper
+from labs.grading import cpu_time, sandbox, tamper
 from labs.grading.canary import check as canary_check
 from labs.grading.flags import NOT_GRADED, Flag, legend
 from labs.grading.limits import CUT_MARK, NOTEBOOK_TIME_ERROR
@@ -437,6 +437,7 @@ def grade_student(course: Course, lab: str, student: str, sandboxed: bool = True
         outcome = api.autograde(lab, student, force=True, create=True)
         if not outcome.get("success"):
             _autograde_notebook_by_notebook(api, lab, student, notebooks, result)
+        kernel_errors = kernel_log_tails(state.settings.private_dir) if sandboxed else []
     if sandboxed and state.leftovers:
         _refuse(result, Flag.CRASH, f"{len(state.leftovers)} process(es) of the sandbox could not be stopped; "
                                     "graded, but tell the course's administrators")
@@ -444,6 +445,8 @@ def grade_student(course: Course, lab: str, student: str, sandboxed: bool = True
     remove_planted_files(course.autograded(lab, student), result, notebooks)
     restore_bookkeeping(staged(course, lab, student), course.autograded(lab, student))
     inspect_run(course, lab, student, result)
+    if kernel_errors and any("did not start" in m or "died at start-up" in m for m in result.messages):
+        result.messages.insert(0, "the kernel's own error: " + " | ".join(kernel_errors))
     if any((course.autograded(lab, student) / name).is_file() for name in notebooks):
         feedback = api.generate_feedback(lab, student, force=True)
         if not feedback.get("success"):
@@ -477,6 +480,27 @@ def remove_planted_files(folder: Path, result: StudentResult, notebooks: list[st
             shutil.rmtree(path)
         else:
             path.unlink()
+
+
+KERNEL_LOG_TAIL = 300  # characters of each kernel log quoted when a kernel did not start
+
+
+def kernel_log_tails(private_dir: str) -> list[str]:
+    """The last distinct lines of the kernel logs in a submission's private folder (the launcher's and the sandbox's
+    own errors, such as an interpreter the sandbox cannot see), escaped for the report; links are not followed."""
+    distinct: list[str] = []
+    for path in sorted(Path(private_dir).glob("*.log")) if private_dir else []:
+        try:
+            descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            with os.fdopen(descriptor, "rb") as handle:
+                handle.seek(max(0, os.fstat(handle.fileno()).st_size - 4 * KERNEL_LOG_TAIL))
+                text = handle.read(4 * KERNEL_LOG_TAIL).decode(errors="replace")
+        except OSError:
+            continue
+        for line in (line.strip() for line in text.splitlines()):
+            if line and line not in distinct:
+                distinct.append(line)
+    return [shown(line[-KERNEL_LOG_TAIL:]) for line in distinct[-3:]]
 
 
 # nbgrader's own files beside a submission's notebooks: feedback copies them, and releasing feedback reads both (the
@@ -585,7 +609,8 @@ def grading_environment(course: Course, sandboxed: bool):
 
     Pool workers, nbgrader and the kernels inherit this process's environment: one BLAS thread a kernel (unless the
     caller set one), the sandbox's kernelspec first on ``JUPYTER_PATH`` (after :func:`prepare_sandbox` checked that a
-    sandbox can be made), and a scratch folder for kernel sockets and logs (``RUN_DIR_VARIABLE``, removed at the end;
+    sandbox can be made), where the canary's CPU calibration lives (:mod:`labs.grading.cpu_time`), and a scratch folder for
+    kernel sockets and logs (``RUN_DIR_VARIABLE``, removed at the end;
     in ``/tmp`` where it can be, as a socket's path may not exceed 107 bytes). The sandbox settings a sequential run
     records for its kernels (``SETTINGS_VARIABLE``) are restored too.
     """
@@ -596,6 +621,7 @@ def grading_environment(course: Course, sandboxed: bool):
         changes["JUPYTER_PATH"] = os.pathsep.join([jupyter_dir, *paths])
     scratch = tempfile.mkdtemp(prefix="c6248-", dir="/tmp" if os.access("/tmp", os.W_OK) else None)
     changes[sandbox.RUN_DIR_VARIABLE] = scratch
+    changes[cpu_time.CALIBRATION_VARIABLE] = str(cpu_time.calibration_folder(course.root))
     saved = {name: os.environ.get(name) for name in [*changes, sandbox.SETTINGS_VARIABLE]}
     os.environ.update(changes)
     try:

@@ -68,6 +68,12 @@ class Limits:
     output_bytes_notebook: int = 16 * 1024**2  # output all of a notebook's cells may send
     notebook_seconds: int = 900  # wall time of all of a notebook's cells; cells after it are not run
     cells: int = 1000  # cells in one notebook; a notebook with more is not graded
+    # CPU seconds of one cell (labs.grading.cpu_time): a multiple of the model solution's, at least the floor; the
+    # flat limit where the canary never calibrated; a lab's own flat limit, by hand ({"lab05": 120} in the config)
+    cell_cpu_multiple: int = 4
+    cell_cpu_floor: int = 20
+    cell_cpu_seconds: int = 60
+    cell_cpu_seconds_per_lab: tuple[tuple[str, int], ...] = ()
 
     @classmethod
     def from_config(cls, config) -> Limits:
@@ -78,10 +84,20 @@ class Limits:
             if name not in known:
                 raise SandboxConfigError(f"nbgrader_config.py sets c.Sandbox.{name}, which is not a sandbox limit "
                                          f"(the limits: {', '.join(known)})")
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            if name == "cell_cpu_seconds_per_lab":
+                if not isinstance(value, dict) or not all(
+                        isinstance(k, str) and _positive(v) for k, v in value.items()):
+                    raise SandboxConfigError(f"nbgrader_config.py sets c.Sandbox.{name} = {value!r}: it maps lab "
+                                             "names to positive whole numbers of CPU seconds, e.g. {'lab05': 120}")
+                section[name] = tuple(sorted(value.items()))
+            elif not _positive(value):
                 raise SandboxConfigError(f"nbgrader_config.py sets c.Sandbox.{name} = {value!r}: a limit is a "
                                          "positive whole number")
         return cls(**section)
+
+
+def _positive(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and value > 0
 
 
 @dataclass(frozen=True)
@@ -95,6 +111,7 @@ class Settings:
     limits: Limits
     warm: bool = True  # fork kernels from a warm process per submission (labs.grading.warm_kernel)
     private_dir: str = ""  # the grader's own folder for this submission: never bound into the sandbox
+    aliases: tuple[tuple[str, str], ...] = ()  # (real folder, the linked name it is also shown at): aliased_paths()
 
     def to_env(self) -> str:
         return json.dumps(asdict(self))
@@ -102,8 +119,11 @@ class Settings:
     @classmethod
     def from_env(cls, text: str) -> Settings:
         data = json.loads(text)
-        data["limits"] = Limits(**data["limits"])
+        limits = data["limits"]
+        limits["cell_cpu_seconds_per_lab"] = tuple(tuple(pair) for pair in limits.get("cell_cpu_seconds_per_lab", ()))
+        data["limits"] = Limits(**limits)
         data["readable"] = tuple(data["readable"])
+        data["aliases"] = tuple(tuple(pair) for pair in data.get("aliases", ()))
         return cls(**data)
 
 
@@ -140,6 +160,20 @@ def readable_paths() -> list[str]:
     kept = sorted(p for p in paths if not p.startswith("/usr/"))
     # A path inside another one is already visible.
     return [p for p in kept if not any(p != q and p.startswith(q + "/") for q in kept)]
+
+
+def aliased_paths(readable: list[str]) -> list[tuple[str, str]]:
+    """(real path, path as this Python names it) for the environment's folders reached through a symbolic link (a
+    linked or shared environment): the kernel is started by the name this Python has, so the sandbox shows the real
+    folder there too."""
+    aliases = []
+    for named in {sys.prefix, sys.base_prefix, os.path.dirname(sys.executable)}:
+        shown_as = os.path.abspath(named)
+        real = os.path.realpath(named)
+        inside = any(shown_as == p or shown_as.startswith(p + "/") for p in readable)
+        if shown_as != real and not inside and (real, shown_as) not in aliases:
+            aliases.append((real, shown_as))
+    return sorted(aliases)
 
 
 def _parent_dirs(destinations: list[str]) -> list[str]:
@@ -186,9 +220,11 @@ def bwrap_command(settings: Settings, workdir: str, connection_file: str | None,
         command += ["--unshare-user"]
     command += _system_binds()
     command += ["--proc", "/proc", "--dev", "/dev", "--perms", "01777", "--tmpfs", "/tmp"]
-    command += _parent_dirs([*settings.readable, settings.ipc_dir, workdir])
+    command += _parent_dirs([*settings.readable, *(alias for _, alias in settings.aliases), settings.ipc_dir, workdir])
     for path in settings.readable:
         command += ["--ro-bind", path, path]
+    for real, alias in settings.aliases:
+        command += ["--ro-bind", real, alias]
     command += ["--bind", settings.ipc_dir, settings.ipc_dir]
     if connection_file is not None:
         command += ["--ro-bind", connection_file, connection_file]
@@ -249,6 +285,7 @@ def worker_settings(limits: Limits | None = None) -> Settings:
     return Settings(
         python=sys.executable,
         readable=tuple(readable_paths()),
+        aliases=tuple(aliased_paths(readable_paths())),
         ipc_dir="",
         uid=BASE_UID + os.getpid() if os.geteuid() == 0 else None,
         limits=limits,

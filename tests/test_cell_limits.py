@@ -1,0 +1,175 @@
+"""Per-cell CPU limits and what feedback says about limits and unmarked answers (issue 28).
+
+Grades the tiny lab (:mod:`tests.tinylab`) for real, in the sandbox: a cell stopped at its CPU limit, the cells that
+follow from it, a correct submission graded on an oversubscribed grader, and feedback with an answer not yet marked.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_markdown_cell
+
+from labs.course import Course, release
+from labs.grading import cpu_time, feedback
+from labs.grading import pipeline as grading
+from labs.grading.limits import CPU_LIMIT_ERROR, CUT_MARK
+from labs.grading.sandbox import Limits
+from tests.tinylab import GOOD_DOUBLE, LAB, NOTEBOOK, make_course, meta, submit, tiny_source
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(os.geteuid() != 0, reason="CPU limits need a sandbox user of its own (grading as root)")]
+
+ENDLESS_DOUBLE = "while True:\n    pass\n\n" + GOOD_DOUBLE  # never reaches its answer
+# About a CPU second of honest work before the answer: what a training cell is to the grader.
+WORKING_DOUBLE = "total = 0\nfor i in range(6_000_000):\n    total += i % 7\n\n" + GOOD_DOUBLE
+
+
+def graded_cells(course: Path, student: str) -> list:
+    return nbformat.read(str(course / "autograded" / student / LAB / NOTEBOOK), as_version=4).cells
+
+
+def test_a_cell_past_its_cpu_limit_is_stopped_and_says_why(tmp_path):
+    course = make_course(tmp_path, "c.Sandbox.cell_cpu_seconds = 4\nc.Execute.timeout = 120\n")
+    submit(course, "looper", double=ENDLESS_DOUBLE)
+    start = time.monotonic()
+    [result] = grading.grade(Course(course), LAB, jobs=1, canary=False)
+    took = time.monotonic() - start
+    cells = graded_cells(course, "looper")
+    answer = next(c for c in cells if c.metadata.get("nbgrader", {}).get("grade_id") == "lab99-double")
+    [error] = [o for o in answer.outputs if o.output_type == "error"]
+    assert error.ename == CPU_LIMIT_ERROR and "more than 4 s of CPU time" in error.evalue, error
+    assert 4 <= answer.metadata[cpu_time.METADATA_KEY]["cpu_seconds"] < 12, answer.metadata
+    # Stopped by CPU time, long before the wall-clock backstop (120 s): flagged as a limit, not retried as a timeout.
+    assert took < 90 and "limit" in result.flags and "timeout" not in result.flags, (took, result.flags)
+    # The test cell that needed it fails, and says it may follow from the stopped cell.
+    tests = next(c for c in cells if c.metadata.get("nbgrader", {}).get("grade_id") == "lab99-double-tests")
+    [failed] = [o for o in tests.outputs if o.output_type == "error"]
+    assert failed.evalue.startswith(f"(this may follow from cell {cells.index(answer)}"), failed
+    assert result.autograded == 1  # square still earns its point
+    page = (course / "feedback" / "looper" / LAB / NOTEBOOK.replace(".ipynb", ".html")).read_text()
+    assert "more than 4 s of CPU time" in page and "this may follow from cell" in page
+
+
+def _burn(stop: float) -> None:
+    while time.monotonic() < stop:
+        pass
+
+
+def test_an_oversubscribed_grader_costs_a_correct_submission_nothing(tmp_path):
+    """Four students at once on a machine whose every core is kept busy by another process: each correct cell takes
+    several times its CPU time in wall time, and keeps its marks; an endless loop beside them is still stopped."""
+    course = make_course(tmp_path, "c.Sandbox.cell_cpu_seconds = 8\nc.Execute.timeout = 240\n")
+    for student in ("ann", "ben", "cat"):
+        submit(course, student, double=WORKING_DOUBLE)
+    submit(course, "looper", double=ENDLESS_DOUBLE)
+    cores = os.cpu_count() or 2
+    burners = [multiprocessing.Process(target=_burn, args=(time.monotonic() + 600,)) for _ in range(2 * cores)]
+    for burner in burners:
+        burner.start()
+    try:
+        results = {r.student: r for r in grading.grade(Course(course), LAB, jobs=2 * cores, canary=False)}
+    finally:
+        for burner in burners:
+            burner.kill()
+    for student in ("ann", "ben", "cat"):
+        result = results[student]
+        assert result.autograded == result.max_autograded == 2 and not result.flags, (student, result.flags,
+                                                                                       result.messages)
+        answer = next(c for c in graded_cells(course, student)
+                      if c.metadata.get("nbgrader", {}).get("grade_id") == "lab99-double")
+        seconds = answer.metadata[cpu_time.METADATA_KEY]
+        print(student, seconds)  # the note's numbers: CPU and wall seconds of the heaviest cell under load
+        assert seconds["cpu_seconds"] < 8 < seconds["cpu_limit"] + 1
+    assert "limit" in results["looper"].flags and "timeout" not in results["looper"].flags, results["looper"].flags
+
+
+def test_the_canary_calibrates_each_cell_and_students_get_a_multiple_of_it(tmp_path):
+    course = make_course(tmp_path, "c.Sandbox.cell_cpu_floor = 3\nc.Sandbox.cell_cpu_multiple = 2\n")
+    nb = tiny_source()  # the model solution does a CPU second of work in its answer cell
+    answer = next(c for c in nb.cells if c.metadata["nbgrader"]["grade_id"] == "lab99-double")
+    answer.source = "### BEGIN SOLUTION\n" + WORKING_DOUBLE + "### END SOLUTION"
+    nbformat.write(nb, str(course / "source" / LAB / NOTEBOOK))
+    release.generate(Course(course), LAB)
+    submit(course, "looper", double=ENDLESS_DOUBLE)
+    [result] = grading.grade(Course(course), LAB, jobs=1, canary=True)
+    calibration = json.loads((cpu_time.calibration_folder(course) / f"{LAB}.json").read_text())[NOTEBOOK]
+    assert 0.3 < calibration["lab99-double"] < 5 and calibration[cpu_time.ANY_CELL] >= calibration["lab99-double"]
+    looped = next(c for c in graded_cells(course, "looper")
+                  if c.metadata.get("nbgrader", {}).get("grade_id") == "lab99-double")
+    expected = max(3, 2 * calibration["lab99-double"])
+    assert looped.metadata[cpu_time.METADATA_KEY]["cpu_limit"] == pytest.approx(expected, abs=0.1)
+    assert f"more than {expected:.0f} s of CPU time" in looped.outputs[-1].evalue
+    assert "limit" in result.flags
+
+
+def test_cell_limits_per_lab_and_without_calibration():
+    limits = Limits(cell_cpu_seconds=60, cell_cpu_floor=20, cell_cpu_multiple=4,
+                    cell_cpu_seconds_per_lab=(("lab05", 150),))
+    cell = {"metadata": {"nbgrader": {"grade_id": "lab01-train"}}}
+    own = {"metadata": {}}
+    calibration = {"1_x.ipynb": {"lab01-train": 12.0, cpu_time.ANY_CELL: 12.0, "lab01-tiny": 0.1}}
+    assert cpu_time.cell_limit(limits, calibration, "lab01", "1_x.ipynb", cell) == 48
+    assert cpu_time.cell_limit(limits, calibration, "lab01", "1_x.ipynb", own) == 48  # the heaviest model cell
+    tiny = {"metadata": {"nbgrader": {"grade_id": "lab01-tiny"}}}
+    assert cpu_time.cell_limit(limits, calibration, "lab01", "1_x.ipynb", tiny) == 20  # the floor
+    assert cpu_time.cell_limit(limits, {}, "lab01", "1_x.ipynb", cell) == 60  # not calibrated
+    assert cpu_time.cell_limit(limits, calibration, "lab05", "1_x.ipynb", cell) == 150  # by hand
+
+
+def test_an_unmarked_written_answer_reads_as_pending(tmp_path):
+    course = make_course(tmp_path)
+    nb = tiny_source()
+    nb.cells.append(new_markdown_cell("Why does doubling commute with addition?\n\n=== BEGIN MARK SCHEME ===\n"
+                                      "Linearity.\n=== END MARK SCHEME ===",
+                                      metadata=meta("lab99-why", solution=True, grade=True, points=2)))
+    nbformat.write(nb, str(course / "source" / LAB / NOTEBOOK))
+    release.generate(Course(course), LAB)
+    folder = submit(course, "ada")
+    handed_in = nbformat.read(str(folder / NOTEBOOK), as_version=4)
+    next(c for c in handed_in.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "lab99-why").source = (
+        "Because doubling is linear: 2(a + b) = 2a + 2b.")
+    nbformat.write(handed_in, str(folder / NOTEBOOK))
+    submit(course, "bea")  # left the written answer as released: a 0 that needs no marking
+    grading.grade(Course(course), LAB, jobs=1, canary=False)
+    unanswered = (course / "feedback" / "bea" / LAB / NOTEBOOK.replace(".ipynb", ".html")).read_text()
+    assert feedback.PENDING_TEXT not in unanswered and "Score: 2.0 / 4.0" in unanswered
+    page_path = course / "feedback" / "ada" / LAB / NOTEBOOK.replace(".ipynb", ".html")
+    page = page_path.read_text()
+    assert f"{feedback.PENDING_TEXT} (out of 2)" in page
+    assert page.count(feedback.PENDING_TEXT) == 3  # contents, the cell's heading, the notebook's score
+    assert "Score so far: 2.0 / 4.0; 2 more points awaiting marking by hand" in page
+    with Course(course).gradebook() as gb:
+        grade = gb.find_grade("lab99-why", NOTEBOOK.removesuffix(".ipynb"), LAB, "ada")
+        grade.manual_score, grade.needs_manual_grade = 1.5, False  # what the formgrader saves for a mark
+        gb.db.commit()
+    Course(course).api().generate_feedback(LAB, "ada", force=True)
+    page = page_path.read_text()
+    assert feedback.PENDING_TEXT not in page and "Score: 3.5 / 4.0" in page
+
+
+def test_grading_works_through_a_symbolically_linked_environment(tmp_path):
+    """The course's Python reached through a link to its environment's folder (a shared or linked environment):
+    the sandbox shows the real folder under the linked name too, and the canary passes."""
+    import subprocess
+    import sys
+
+    (tmp_path / "course").mkdir()
+    course = make_course(tmp_path / "course")
+    submit(course, "ada")
+    linked = tmp_path / "linked-env"
+    linked.symlink_to(Path(sys.prefix).resolve(), target_is_directory=True)
+    python = linked / "bin" / Path(sys.executable).name
+    probe = subprocess.run([str(python), "-c", "import sys; print(sys.prefix)"], capture_output=True, text=True)
+    assert probe.stdout.strip() == str(linked), probe  # this Python names its environment by the link
+    done = subprocess.run([str(python), "-m", "labs", "--root", str(course), "grade", LAB, "--jobs", "1"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    line = next(row for row in done.stdout.splitlines() if row.startswith("ada "))
+    assert " 2.0/2.0" in line or " 2/2" in line, done.stdout
