@@ -22,13 +22,16 @@ import threading
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from labs.course import Course
 from labs.grading import cluster as grading_cluster
+from labs.grading import cpu_time
 from labs.grading import pipeline as grading
+from labs.grading.sandbox import Limits
 from tests.conftest import free_port
-from tests.tinylab import LAB, hand_in_four, make_course
+from tests.tinylab import LAB, NOTEBOOK, hand_in_four, make_course
 
 pytestmark = pytest.mark.xdist_group("cluster")
 
@@ -135,6 +138,15 @@ def test_the_cluster_gives_the_local_grades(dask_cluster, ungraded, local, tmp_p
     assert re.search(r"^cy\s+lab99\s+2\.0/2\.0\s+1\.6/2\.0\s+-0\.4", done.stdout, re.MULTILINE), done.stdout
     assert _csv(course_dir) == _csv(local_dir)
     assert _cells(course_dir) == _cells(local_dir)
+    # The canary's CPU time per cell, measured on a worker, is kept, and the students' cells were limited from it there
+    # (the tiny lab's cells need far less than the floor, so every calibrated cell gets the floor, not the flat 60 s).
+    if os.geteuid() == 0:
+        calibration = cpu_time.read(course_dir, LAB)
+        assert NOTEBOOK in calibration and "lab99-double" in calibration[NOTEBOOK], calibration
+        graded = nbformat.read(str(course_dir / "autograded" / "ada" / LAB / NOTEBOOK), as_version=4)
+        limits = {c.metadata.nbgrader.grade_id: c.metadata[cpu_time.METADATA_KEY].get("cpu_limit")
+                  for c in graded.cells if c.metadata.get("nbgrader", {}).get("grade_id") in ("lab99-double", "lab99-square")}
+        assert limits == {"lab99-double": Limits().cell_cpu_floor, "lab99-square": Limits().cell_cpu_floor}, limits
     # The workers kept nothing of the course: every private course was removed after its task.
     for _, home in workers.values():
         assert not list(home.glob("**/labs-tasks/grade-*")), "a worker kept a private course"

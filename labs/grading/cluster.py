@@ -51,7 +51,7 @@ from pathlib import Path
 
 from labs.course import CONFIG_FILE, OWN_GRADEBOOK, Course
 from labs.course.definition import assignment_definition, write_definition
-from labs.grading import canary
+from labs.grading import canary, cpu_time
 from labs.grading import pipeline as grading
 from labs.grading.flags import Flag
 from labs.grading.pipeline import StudentResult
@@ -160,7 +160,7 @@ def student_task(course: Course, lab: str, student: str, sandboxed: bool, task_t
         except MissingEntry:
             pass
     return {"lab": lab, "student": student, "files": _pack(files), "links": links, "extension": extension,
-            "sandboxed": sandboxed, "timeout": task_timeout}
+            "sandboxed": sandboxed, "timeout": task_timeout, "cpu_calibration": cpu_time.read(course.root, lab)}
 
 
 def canary_task(course: Course, lab: str, sandboxed: bool, task_timeout: float) -> dict:
@@ -231,6 +231,8 @@ def grade_remote(bundle: dict, task: dict) -> dict:
     try:
         shutil.copytree(template, private, dirs_exist_ok=True)
         _write_tree(Course(private).submitted(lab, student), _unpack(task["files"]), task["links"])
+        if task.get("cpu_calibration"):  # the canary's, from the instructor's course: each cell's CPU limit
+            cpu_time.save(cpu_time.calibration_folder(private), lab, task["cpu_calibration"])
         command = [sys.executable, "-m", PROGRAM, str(private), lab, student]
         if task["extension"] is not None:
             command += ["--extension", str(task["extension"])]
@@ -552,8 +554,10 @@ def _canaries(client, course: Course, labs: list[str], bundles: dict, sandboxed:
             raise canary.CanaryFailed(f"the canary failed: the model solution of {lab}, graded first on the cluster, "
                                       f"could not be graded ({why}); nothing was graded") from None
         graded = _unpack(outcome["autograded"][0]) if outcome.get("autograded") else {}
+        notebooks = {name: data for name, data in graded.items() if name.endswith(".ipynb")}
         canary.check_cluster_outcome(lab, assignment_definition(course, lab), outcome, outcome.get("worker", "?"),
-                                     {name: data for name, data in graded.items() if name.endswith(".ipynb")})
+                                     notebooks)
+        canary.calibrate(course, lab, notebooks)  # measured on a worker: the students' cells are limited from it
 
 
 def grade(course: Course, lab: str, cluster: str, sandboxed: bool = True, **options) -> list[StudentResult]:

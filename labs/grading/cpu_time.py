@@ -7,7 +7,7 @@ thread of the submission's sandbox user, read by the grader from ``/proc``: noth
 the wall-clock limit (``c.Execute.timeout``) stays as a generous backstop for code that sleeps or waits.
 
 A cell's limit is ``c.Sandbox.cell_cpu_multiple`` times what the model solution's cell with the same grade id used
-when the canary graded it on this machine (at least ``c.Sandbox.cell_cpu_floor``); a cell without a grade id (a
+when the canary graded it on this machine (on a cluster, on a worker: the calibration travels with each task) (at least ``c.Sandbox.cell_cpu_floor``); a cell without a grade id (a
 student's own cell) gets the multiple of the notebook's heaviest model cell. Without a calibration (the canary was
 skipped and never ran here) every cell gets ``c.Sandbox.cell_cpu_seconds``; ``c.Sandbox.cell_cpu_seconds_per_lab =
 {"lab05": 120}`` fixes a lab's limit by hand. Limits in CPU seconds need a sandbox user of their own (grading as root); otherwise the
@@ -97,10 +97,17 @@ def save(folder: Path, lab: str, notebooks: dict[str, dict[str, float]]) -> Path
 def load(lab: str) -> dict[str, dict[str, float]]:
     """The calibration of ``lab`` for this grading run ({} when there is none)."""
     folder = os.environ.get(CALIBRATION_VARIABLE)
-    if not folder or not lab:
-        return {}
+    return _read(Path(folder) / f"{lab}.json") if folder and lab else {}
+
+
+def read(course_root: Path, lab: str) -> dict[str, dict[str, float]]:
+    """The calibration a course keeps for ``lab`` ({} when there is none)."""
+    return _read(calibration_folder(course_root) / f"{lab}.json")
+
+
+def _read(path: Path) -> dict:
     try:
-        data = json.loads((Path(folder) / f"{lab}.json").read_text())
+        data = json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
