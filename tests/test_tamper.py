@@ -28,3 +28,28 @@ def test_reproducibility_switches_are_not_flagged_but_other_assignments_into_tor
     flagged = [f.what for f in tamper.review_source(tricks, {"torch", "os"}, 2)]
     assert "assigns into torch.allclose" in flagged and "assigns into os.environ['LABS_SEED']" in flagged
     assert "assigns into torch.equal" in flagged  # a permitted switch does not excuse what is assigned beside it
+
+
+def test_a_student_cell_dressed_as_a_locked_or_test_cell_is_still_reviewed():
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    def meta(gid, **flags):
+        return {"nbgrader": {"grade_id": gid, "locked": True, "solution": False, "grade": False, **flags}}
+
+    released = new_notebook(cells=[
+        new_code_cell("import torch\nSEED = 0", metadata=meta("lab99-setup")),
+        new_code_cell("# YOUR CODE HERE", metadata={"nbgrader": {"grade_id": "lab99-answer", "solution": True,
+                                                                 "locked": False, "grade": False}}),
+        new_code_cell("assert answer() == 1", metadata=meta("lab99-tests", grade=True, points=1)),
+    ])
+    trick = "torch.allclose = lambda *a, **k: True"
+    submitted = new_notebook(cells=[
+        new_code_cell("import torch\nSEED = 0", metadata=meta("lab99-setup")),
+        new_code_cell(trick, metadata=meta("made-up-locked-id")),  # locked by the student's own metadata
+        new_code_cell(trick, metadata=meta("fake-tests", grade=True, points=1)),  # a "test cell" the release lacks
+        new_code_cell("assert answer() == 1", metadata=meta("lab99-tests", grade=True, points=1)),
+    ])
+    flagged = tamper.review_notebook(submitted, released)
+    assert sorted({f.cell for f in flagged}) == [1, 2], flagged
+    # Read from the submission's metadata alone, both tricks would have been skipped (the hole this closes).
+    assert tamper.review_notebook(submitted) == []

@@ -226,7 +226,9 @@ def stage_submission(course: Course, lab: str, student: str, result: StudentResu
             _drop_duplicate_ids(target / name, result)
     for name in expected:
         if (target / name).is_file():
-            findings = tamper.review_notebook(nbformat.read(str(target / name), as_version=4))
+            released = course.release(lab) / name
+            findings = tamper.review_notebook(nbformat.read(str(target / name), as_version=4),
+                                              nbformat.read(str(released), as_version=4) if released.is_file() else None)
             if findings:
                 listed = "; ".join(str(f) for f in findings[:3]) + (f"; and {len(findings) - 3} more" if len(findings) > 3 else "")
                 _refuse(result, Flag.TAMPER, f"{name}: review by hand: {listed}")

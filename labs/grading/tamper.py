@@ -117,13 +117,27 @@ def review_source(source: str, protected: set[str], cell: int) -> list[Finding]:
     return sorted(unique.values(), key=lambda f: (f.line, f.what))
 
 
-def review_notebook(nb: NotebookNode) -> list[Finding]:
-    """Findings in every cell the student wrote (answer cells and cells they added)."""
-    setup = next((c.source for c in nb.cells if c.cell_type == "code" and cells.is_locked(c)), "")
+def review_notebook(nb: NotebookNode, released: NotebookNode | None = None) -> list[Finding]:
+    """Findings in every cell the student wrote (answer cells and cells they added).
+
+    Which cells are the course's own (skipped: nbgrader puts their released source back before grading) is decided
+    from ``released``, the lab's release notebook, never from the submission's metadata, which the student can edit:
+    a cell is skipped only if it carries the grade id of a locked or test cell of the release (the first cell with
+    that id; staging has already stripped the metadata of later copies). The protected names come from the release's
+    setup cell too. Without ``released``, the submission's own metadata decides (for a notebook with no release).
+    """
+    reference = released if released is not None else nb
+    course_cells = {cells.grade_id(c) for c in reference.cells
+                    if c.cell_type == "code" and cells.is_locked(c) and cells.grade_id(c)}
+    setup = next((c.source for c in reference.cells if c.cell_type == "code" and cells.is_locked(c)), "")
     protected = protected_names(setup)
-    findings = []
+    findings, seen = [], set()
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code" or cells.is_locked(cell) or cells.is_test(cell):
+        if cell.cell_type != "code":
+            continue
+        gid = cells.grade_id(cell)
+        if gid in course_cells and gid not in seen and cells.is_locked(cell):
+            seen.add(gid)
             continue
         findings += review_source(cell.source, protected, index)
     return findings
