@@ -34,6 +34,8 @@ c.Sandbox.cpu_seconds = 300
 c.Sandbox.processes = 128
 c.Sandbox.file_bytes = 200 * 1024**2
 c.Sandbox.open_files = 512
+# Resident memory of all a submission's processes and its /tmp together (a memory cgroup; labs/grading/memory_cgroup.py).
+c.Sandbox.sandbox_memory_bytes = 4 * 1024**3
 c.Sandbox.cell_cpu_multiple = 4
 c.Sandbox.cell_cpu_floor = 20
 c.Sandbox.cell_cpu_seconds = 60

@@ -174,3 +174,36 @@ def test_grading_works_through_a_symbolically_linked_environment(tmp_path):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     line = next(row for row in done.stdout.splitlines() if row.startswith("ada "))
     assert " 2.0/2.0" in line or " 2/2" in line, done.stdout
+
+
+FILLS_TMP = ("import os\nfor i in range(12):  # 12 files of 128 MB: each under the file-size limit, together 1.5 GB of memory\n"
+             "    with open(f'/tmp/fill{i}', 'wb') as handle:\n"
+             "        for _ in range(8):\n"
+             "            handle.write(os.urandom(16 * 1024 * 1024))\n\n" + GOOD_DOUBLE)
+
+
+def _groups() -> set[str]:
+    from labs.grading import memory_cgroup
+
+    parent = memory_cgroup._own_group()
+    return {p.name for p in parent.glob("comp6248-sandbox-*")} if parent and parent.is_dir() else set()
+
+
+def test_a_sandbox_past_its_memory_limit_is_killed_and_the_next_student_is_graded(tmp_path):
+    """Files in the sandbox's /tmp (memory) and every process count together against one limit per submission."""
+    from labs.grading import memory_cgroup
+
+    probe = memory_cgroup.create(64 * 1024**2)
+    if probe is None:
+        pytest.skip("no memory cgroup can be made here")
+    memory_cgroup.remove(probe)
+    before = _groups()
+    course = make_course(tmp_path, f"c.Sandbox.sandbox_memory_bytes = {1024**3}\n")
+    submit(course, "filler", double=FILLS_TMP)
+    submit(course, "honest")
+    results = {r.student: r for r in grading.grade(Course(course), LAB, jobs=1, canary=False)}
+    filler = results["filler"]
+    assert "limit" in filler.flags and any("ran out of memory" in m for m in filler.messages), grading.format_report([filler])
+    assert filler.autograded < 2
+    assert results["honest"].autograded == 2 and not results["honest"].flags, results["honest"].messages
+    assert _groups() == before  # each submission's group was removed

@@ -440,6 +440,11 @@ def grade_student(course: Course, lab: str, student: str, sandboxed: bool = True
         if not outcome.get("success"):
             _autograde_notebook_by_notebook(api, lab, student, notebooks, result)
         kernel_errors = kernel_log_tails(state.settings.private_dir) if sandboxed else []
+    if sandboxed and state.oom_kills:
+        limit = state.settings.limits.sandbox_memory_bytes / 1024**3
+        _refuse(result, Flag.LIMIT, f"the sandbox ran out of memory ({limit:g} GB for all its processes and /tmp "
+                                    f"together, c.Sandbox.sandbox_memory_bytes): the kernel killed {state.oom_kills} "
+                                    "process(es); a notebook whose kernel died lost the cells after it")
     if sandboxed and state.leftovers:
         _refuse(result, Flag.CRASH, f"{len(state.leftovers)} process(es) of the sandbox could not be stopped; "
                                     "graded, but tell the course's administrators")

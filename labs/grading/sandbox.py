@@ -33,6 +33,8 @@ import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
+from labs.grading import memory_cgroup
+
 KERNEL_NAME = "comp6248-sandbox"
 SETTINGS_VARIABLE = "LABS_SANDBOX_SETTINGS"
 RUN_DIR_VARIABLE = "LABS_SANDBOX_RUN_DIR"
@@ -68,6 +70,7 @@ class Limits:
     output_bytes_notebook: int = 16 * 1024**2  # output all of a notebook's cells may send
     notebook_seconds: int = 900  # wall time of all of a notebook's cells; cells after it are not run
     cells: int = 1000  # cells in one notebook; a notebook with more is not graded
+    sandbox_memory_bytes: int = 4 * 1024**3  # resident memory of all a submission's processes and its /tmp together
     # CPU seconds of one cell (labs.grading.cpu_time): a multiple of the model solution's, at least the floor; the
     # flat limit where the canary never calibrated; a lab's own flat limit, by hand ({"lab05": 120} in the config)
     cell_cpu_multiple: int = 4
@@ -112,6 +115,7 @@ class Settings:
     warm: bool = True  # fork kernels from a warm process per submission (labs.grading.warm_kernel)
     private_dir: str = ""  # the grader's own folder for this submission: never bound into the sandbox
     aliases: tuple[tuple[str, str], ...] = ()  # (real folder, the linked name it is also shown at): aliased_paths()
+    cgroup: str = ""  # the submission's memory cgroup, which the launcher joins (labs.grading.memory_cgroup)
 
     def to_env(self) -> str:
         return json.dumps(asdict(self))
@@ -309,12 +313,16 @@ def submission(settings: Settings):
     os.mkdir(private, 0o700)
     if settings.uid is not None:
         os.chown(ipc, settings.uid, settings.uid)
-    state = SubmissionState(replace(settings, ipc_dir=ipc, private_dir=private))
+    group = memory_cgroup.create(settings.limits.sandbox_memory_bytes) if settings.uid is not None else None
+    state = SubmissionState(replace(settings, ipc_dir=ipc, private_dir=private, cgroup=str(group or "")))
     state.leftovers += end_processes(state.settings)  # nothing of an earlier submission may share this one's user
     try:
         yield state
     finally:
         state.leftovers += end_processes(state.settings)
+        if group is not None:
+            state.oom_kills = memory_cgroup.oom_kills(group)
+            memory_cgroup.remove(group)
         shutil.rmtree(top, ignore_errors=True)  # (fd-based: never follows a link the sandbox planted)
 
 
@@ -322,6 +330,7 @@ def submission(settings: Settings):
 class SubmissionState:
     settings: Settings
     leftovers: list[int] = field(default_factory=list)  # host PIDs of sandbox processes that survived killing
+    oom_kills: int = 0  # processes the kernel killed when the sandbox passed its memory limit (set on the way out)
 
 
 def sandbox_pids(uid: int) -> list[int]:

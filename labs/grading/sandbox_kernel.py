@@ -15,6 +15,7 @@ import secrets
 import sys
 from pathlib import Path
 
+from labs.grading import memory_cgroup
 from labs.grading.sandbox import SETTINGS_VARIABLE, Settings, bwrap_command
 
 # Opening a path in a folder the sandbox user may write: never through a link, never onto a file already there.
@@ -56,6 +57,11 @@ def main(argv: list[str]) -> None:
     index = argv.index("-f")
     connection_file = argv[index + 1]
     extra = argv[:index] + argv[index + 2:]  # e.g. nbgrader's Execute.extra_arguments
+    if settings.cgroup:  # the submission's memory limit: everything started from here on is counted in it
+        try:
+            memory_cgroup.join(settings.cgroup)
+        except OSError as error:
+            print(f"labs.grading.sandbox_kernel: could not join the memory cgroup ({error})", file=sys.stderr)
     private = private_copy(connection_file, settings)
     workdir = os.getcwd()
     if settings.uid is not None:
