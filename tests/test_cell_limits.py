@@ -207,3 +207,23 @@ def test_a_sandbox_past_its_memory_limit_is_killed_and_the_next_student_is_grade
     assert filler.autograded < 2
     assert results["honest"].autograded == 2 and not results["honest"].flags, results["honest"].messages
     assert _groups() == before  # each submission's group was removed
+
+
+HUGE_MESSAGE = ("from IPython.display import display\n"
+                "display({'text/plain': 'x' * 300_000_000}, raw=True)  # one 300 MB message\n\n" + GOOD_DOUBLE)
+
+
+def test_one_huge_output_message_never_reaches_the_grader_s_memory(tmp_path):
+    import resource
+
+    import psutil
+
+    course = make_course(tmp_path, f"c.Sandbox.message_bytes = {8 * 1024**2}\n")
+    submit(course, "shouter", double=HUGE_MESSAGE)
+    before = max(psutil.Process().memory_info().rss, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+    [result] = grading.grade(Course(course), LAB, jobs=1, canary=False)  # in this process: its memory is measured
+    grew = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before
+    assert grew < 150 * 1024**2, f"the grader's peak memory grew by {grew / 1024**2:.0f} MB"
+    # The message was refused unread, and the kernel's output channel with it: the notebook times out (retried once
+    # alone, the same again) and is reported, not graded on outputs that never came.
+    assert "timeout" in result.flags and result.autograded == 0, grading.format_report([result])

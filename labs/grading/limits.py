@@ -10,7 +10,8 @@ notebook.
   and a cell stopped by it says that too. Each cell's CPU and wall seconds and its limit are written into its
   metadata (:data:`labs.grading.cpu_time.METADATA_KEY`): the canary's are the calibration.
 - **Output** is counted as each message arrives from the kernel and dropped past the limits, so the grader never
-  holds more of it than the limits allow (nbgrader's own ``LimitOutput`` trims only what was already collected).
+  holds more of it than the limits allow (nbgrader's own ``LimitOutput`` trims only what was already collected); a
+  single message above ``message_bytes`` is refused by ZMQ itself, before it is read (see :meth:`create_kernel_manager`).
 - **Wall time per notebook**: a notebook whose cells together run past ``notebook_seconds`` has its remaining cells
   not run (each gets an error output saying so), so many cells that each stay under the per-cell limit cannot hold a
   grading worker for hours.
@@ -25,6 +26,7 @@ import asyncio
 import os
 import time
 
+import zmq
 from jupyter_core.utils import ensure_async
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
@@ -71,6 +73,22 @@ class LimitedExecute(Execute):
         self._first_stopped = None
         self._running = None
         return super().preprocess(nb, resources, km)
+
+    def create_kernel_manager(self):
+        """The kernel manager, whose client's sockets refuse any single message above ``message_bytes``: ZMQ drops
+        such a message unread, so one huge output never reaches the grader's memory. The kernel's output channel does
+        not recover from it: the notebook's later cells lose their outputs and time out waiting for them (flagged
+        ``timeout``); their errors still come back with each reply, which is never that large from a test."""
+        km = super().create_kernel_manager()
+        limit, make_client = self._limits_in_force.message_bytes, km.client
+
+        def client(**kwargs):  # the client has a ZMQ context of its own; its sockets are made when channels start
+            kc = make_client(**kwargs)
+            kc.context.setsockopt(zmq.MAXMSGSIZE, limit)
+            return kc
+
+        km.client = client
+        return km
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "code" and time.monotonic() > self._deadline:
