@@ -36,6 +36,9 @@ c.Sandbox.file_bytes = 200 * 1024**2
 c.Sandbox.open_files = 512
 # Resident memory of all a submission's processes and its /tmp together (a memory cgroup; labs/grading/memory_cgroup.py).
 c.Sandbox.sandbox_memory_bytes = 4 * 1024**3
+# Disk a notebook's folder may hold while it runs (checked every second; past it the sandbox is ended).
+c.Sandbox.folder_bytes = 1024**3
+c.Sandbox.folder_files = 10_000
 c.Sandbox.cell_cpu_multiple = 4
 c.Sandbox.cell_cpu_floor = 20
 c.Sandbox.cell_cpu_seconds = 60

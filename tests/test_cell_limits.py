@@ -227,3 +227,29 @@ def test_one_huge_output_message_never_reaches_the_grader_s_memory(tmp_path):
     # The message was refused unread, and the kernel's output channel with it: the notebook times out (retried once
     # alone, the same again) and is reported, not graded on outputs that never came.
     assert "timeout" in result.flags and result.autograded == 0, grading.format_report([result])
+
+
+FILLS_FOLDER = ("import os, time\nfor i in range(40):  # 40 files of 16 MB in the notebook's own folder (disk)\n"
+                "    with open(f'fill{i}.bin', 'wb') as handle:\n"
+                "        handle.write(os.urandom(16 * 1024 * 1024))\n"
+                "    time.sleep(0.05)\n\n" + GOOD_DOUBLE)
+MANY_FILES = ("import time\nfor i in range(5000):\n    open(f'f{i}.txt', 'w').close()\ntime.sleep(3)\n\n" + GOOD_DOUBLE)
+
+
+def test_a_folder_filled_past_its_limits_ends_the_sandbox_and_the_next_student_is_graded(tmp_path):
+    course = make_course(tmp_path, f"c.Sandbox.folder_bytes = {100 * 1024**2}\nc.Sandbox.folder_files = 1000\n")
+    submit(course, "filler", double=FILLS_FOLDER)
+    submit(course, "spammer", double=MANY_FILES)
+    submit(course, "honest")
+    results = {r.student: r for r in grading.grade(Course(course), LAB, jobs=1, canary=False)}
+    for student in ("filler", "spammer"):
+        result = results[student]
+        assert "limit" in result.flags and any("folder grew past the grading limits" in m for m in result.messages), \
+            grading.format_report([result])
+        assert result.autograded == 0
+        left = [p.name for p in (course / "autograded" / student / LAB).iterdir()] if (
+            course / "autograded" / student / LAB).is_dir() else []
+        assert not [name for name in left if not name.endswith(".ipynb")], left  # nothing it wrote is kept
+    assert "folder grew past" in next(m for m in results["filler"].messages if "folder" in m) and \
+        "640 MB" not in " ".join(results["filler"].messages)  # stopped well before all 40 files (640 MB) were written
+    assert results["honest"].autograded == 2 and not results["honest"].flags, results["honest"].messages

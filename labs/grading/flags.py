@@ -38,7 +38,7 @@ _MEANINGS = {
     Flag.LINK: "a symbolic link was handed in instead of a file or folder: not followed (scored 0)",
     Flag.CODE: "a code or configuration file (.py, a compiled module, IPython's configuration) was handed in: left out, not run",
     Flag.TIMEOUT: "a cell ran past the wall-clock backstop and was stopped: it and the cells that needed its results lost their points (graded again alone once first)",
-    Flag.LIMIT: "a grading limit was hit (a cell's CPU time, the sandbox's memory, output, cells, a notebook's time): that cell was stopped, cut or not run, and the cells that needed it lost their points",
+    Flag.LIMIT: "a grading limit was hit (a cell's CPU time, the sandbox's memory or disk, output, cells, a notebook's time): that cell was stopped, cut or not run, and the cells that needed it lost their points",
     Flag.CRASH: "the kernel died or autograde failed (that notebook scored 0)",
     Flag.FAILED: "cluster grading could not grade the submission (its earlier grade, if any, is kept: grade it again)",
     Flag.TAMPER: "code that may fool the tests, or a link it planted: review by hand",

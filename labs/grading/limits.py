@@ -37,6 +37,8 @@ from labs.grading.sandbox import SETTINGS_VARIABLE, Limits, Settings
 CUT_MARK = "[grading limit]"
 NOTEBOOK_TIME_ERROR = "NotebookTimeLimit"
 CPU_LIMIT_ERROR = "CellCPULimit"
+DISK_LIMIT_ERROR = "FolderLimit"
+DISK_POLLS = 4  # the folder is measured every this many polls (once a second)
 POLL_SECONDS = 0.25  # how often the watchdog reads the sandbox's CPU time
 REINTERRUPT_SECONDS = 5.0  # a cell that catches the interrupt is interrupted again this often
 
@@ -62,6 +64,7 @@ class LimitedExecute(Execute):
         limits = settings.limits if settings else Limits()
         self._limits_in_force = limits
         self._uid = settings.uid if settings else None  # CPU is counted only for a sandbox user of its own
+        self._private = settings.private_dir if settings else ""  # the grader's folder for this submission
         info = (resources or {}).get("nbgrader") or {}
         self._lab, self._notebook = info.get("assignment", ""), f"{info.get('notebook', '')}.ipynb"
         self._calibration = cpu_time.load(self._lab)
@@ -72,6 +75,7 @@ class LimitedExecute(Execute):
         self._stopped = {}  # cell index -> ("cpu", limit) or ("wall", seconds): why the grader stopped it
         self._first_stopped = None
         self._running = None
+        self._folder = ((resources or {}).get("metadata") or {}).get("path") or ""  # the notebook's folder (disk)
         return super().preprocess(nb, resources, km)
 
     def create_kernel_manager(self):
@@ -123,13 +127,19 @@ class LimitedExecute(Execute):
             watchdog.cancel()
 
     async def _watch_cpu(self) -> None:
-        """Interrupt the running cell once the sandbox's CPU time passes its limit (again while it goes on)."""
-        if self._running is None or self._running[2] is None:
+        """Interrupt the running cell once the sandbox's CPU time passes its limit (again while it goes on); end
+        the whole sandbox once the notebook's folder holds more than the disk limits."""
+        if self._running is None:
             return
         index, limit, clock = self._running
-        interrupted = None
+        interrupted, polls = None, 0
         while True:
             await asyncio.sleep(POLL_SECONDS)
+            polls += 1
+            if self._folder and polls % DISK_POLLS == 0 and self._folder_over_limits(index):
+                return  # (the sandbox's processes are gone: the kernel's death ends the cell)
+            if clock is None:
+                continue
             if interrupted is None and clock.used() > limit:
                 self._stopped[index] = ("cpu", limit)
             elif interrupted is None or time.monotonic() - interrupted < REINTERRUPT_SECONDS:
@@ -137,6 +147,27 @@ class LimitedExecute(Execute):
             self.log.warning("Cell %d used more than %.0f s of CPU: interrupting it", index, limit)
             interrupted = time.monotonic()
             await ensure_async(self.km.interrupt_kernel())
+
+    def _folder_over_limits(self, index: int) -> bool:
+        """If the notebook's folder holds more than ``folder_bytes`` or ``folder_files``: every process of the sandbox
+        is killed (a background thread would go on writing after an interrupt) and the cell is marked."""
+        limits = self._limits_in_force
+        size, entries = folder_usage(self._folder, limits.folder_files + 1)
+        if size <= limits.folder_bytes and entries <= limits.folder_files:
+            return False
+        found = f"{size / 1024**2:,.0f} MB in {entries:,}{'+' if entries > limits.folder_files else ''} files and folders"
+        self._stopped[index] = ("disk", found)
+        self.log.warning("Cell %d filled the notebook's folder past its limits: ending the sandbox", index)
+        # The kernel dies with the sandbox, and nbgrader then keeps nothing of the notebook: the reason goes to the
+        # grader's private folder, from which the report takes it (labs.grading.pipeline.limit_notes).
+        note_limit(self._private, f"{self._notebook} cell {index}: the notebook's folder grew past the grading limits "
+                                  f"({limits.folder_bytes / 1024**2:,.0f} MB, {limits.folder_files:,} files; found "
+                                  f"{found}); every process of the sandbox was stopped")
+        if self._uid is not None:
+            from labs.grading import sandbox
+
+            sandbox._kill_user(self._uid)
+        return True
 
     async def _async_handle_timeout(self, timeout, cell=None):
         if self._running is not None:
@@ -150,7 +181,16 @@ class LimitedExecute(Execute):
             kind, amount = self._stopped[index]
             if self._first_stopped is None:
                 self._first_stopped = index
-            if kind == "cpu":
+            if kind == "disk":
+                message = (f"{CUT_MARK} while this cell ran, the notebook's folder grew past the grading limits "
+                           f"({self._limits_in_force.folder_bytes / 1024**2:,.0f} MB, "
+                           f"{self._limits_in_force.folder_files:,} files; found {amount}): the kernel was stopped, "
+                           "and the cells after it could not run. Write large files to /tmp, or fewer of them.")
+                for output in errors:
+                    output.update(ename=DISK_LIMIT_ERROR, evalue=message, traceback=[])
+                if not errors:
+                    cell.outputs.append(new_output("error", ename=DISK_LIMIT_ERROR, evalue=message, traceback=[]))
+            elif kind == "cpu":
                 message = (f"{CUT_MARK} this cell used more than {amount:.0f} s of CPU time, its grading limit "
                            f"({self._limits_in_force.cell_cpu_multiple}x what the model solution's cell needs on the "
                            "grading machine, or the course's limit), and was stopped. Cells after it that need its "
@@ -196,3 +236,39 @@ class LimitedExecute(Execute):
         self._cell_bytes[cell_index] = cell_total
         self._notebook_bytes += size
         return super().output(outs, msg, display_id, cell_index)
+
+
+def folder_usage(folder: str, max_entries: int) -> tuple[int, int]:
+    """Bytes (allocated on disk) and entries under ``folder``, links not followed, counting stops past
+    ``max_entries`` entries."""
+    size, entries, pending = 0, 0, [folder]
+    while pending and entries < max_entries:
+        try:
+            with os.scandir(pending.pop()) as listing:
+                for entry in listing:
+                    entries += 1
+                    try:
+                        info = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    size += info.st_blocks * 512
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(entry.path)
+                    if entries >= max_entries:
+                        break
+        except OSError:
+            continue
+    return size, entries
+
+
+LIMIT_NOTES = "limit-notes.txt"  # in a submission's private folder: limits that ended a kernel, one per line
+
+
+def note_limit(private_dir: str, line: str) -> None:
+    """Record, in the grader's private folder of the submission, a limit that ended the sandbox."""
+    if not private_dir:
+        return
+    descriptor = os.open(os.path.join(private_dir, LIMIT_NOTES), os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW,
+                         0o600)
+    with os.fdopen(descriptor, "a") as handle:
+        handle.write(line.replace("\n", " ") + "\n")

@@ -74,6 +74,8 @@ class Limits:
     message_bytes: int = 64 * 1024**2
     cells: int = 1000  # cells in one notebook; a notebook with more is not graded
     sandbox_memory_bytes: int = 4 * 1024**3  # resident memory of all a submission's processes and its /tmp together
+    folder_bytes: int = 1024**3  # disk a notebook's folder may hold while it runs (checked every second)
+    folder_files: int = 10_000  # files and folders it may hold
     # CPU seconds of one cell (labs.grading.cpu_time): a multiple of the model solution's, at least the floor; the
     # flat limit where the canary never calibrated; a lab's own flat limit, by hand ({"lab05": 120} in the config)
     cell_cpu_multiple: int = 4
