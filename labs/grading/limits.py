@@ -72,7 +72,7 @@ class LimitedExecute(Execute):
         self._deadline = time.monotonic() + limits.notebook_seconds
         self._notebook_seconds = limits.notebook_seconds
         self._notebook_bytes, self._cell_bytes, self._cut = 0, {}, set()
-        self._stopped = {}  # cell index -> ("cpu", limit) or ("wall", seconds): why the grader stopped it
+        self._stopped = {}  # cell index -> ("cpu", limit), ("wall", seconds) or ("disk", found): why it was stopped
         self._first_stopped = None
         self._running = None
         self._folder = ((resources or {}).get("metadata") or {}).get("path") or ""  # the notebook's folder (disk)
@@ -119,14 +119,14 @@ class LimitedExecute(Execute):
         return cell, resources
 
     async def _async_poll_for_reply(self, msg_id, cell, timeout, task_poll_output_msg, task_poll_kernel_alive):
-        watchdog = asyncio.ensure_future(self._watch_cpu())
+        watchdog = asyncio.ensure_future(self._watch())
         try:
             return await super()._async_poll_for_reply(msg_id, cell, timeout, task_poll_output_msg,
                                                        task_poll_kernel_alive)
         finally:
             watchdog.cancel()
 
-    async def _watch_cpu(self) -> None:
+    async def _watch(self) -> None:
         """Interrupt the running cell once the sandbox's CPU time passes its limit (again while it goes on); end
         the whole sandbox once the notebook's folder holds more than the disk limits."""
         if self._running is None:
