@@ -52,6 +52,9 @@ c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
 # marked by hand says so (and the notebook's score is "so far").
 c.GenerateFeedback.preprocessors = [GetGradesPending, HideHiddenTests, CSSHTMLHeaderPreprocessor]
 c.GenerateFeedback.exporter_class = "labs.grading.feedback.FeedbackHTMLExporter"  # the same page, rendered in half the time
+# Student HTML is shown as text, never run, wherever nbgrader renders a submission: feedback and the formgrader's
+# pages for marking by hand (as JupyterLab treats an untrusted notebook's output).
+c.HTMLExporter.sanitize_html = True
 
 # Late work: 10 % of the score per started day after the lab's due date, nothing after 5 days.
 # Due dates: `python -m labs deadline LAB "2026-12-04 16:00"`.

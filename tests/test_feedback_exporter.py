@@ -81,3 +81,26 @@ def test_the_alt_text_pass_is_linear():
     start = time.process_time()
     feedback._IMG_TAG.sub(feedback._with_alt, html)
     assert time.process_time() - start < 2.0  # the old pattern took minutes on this (each tag rescanned the rest)
+
+
+def test_the_formgrader_shows_student_html_as_text():
+    """The formgrader renders a submission for marking with nbgrader's own exporter and the course's configuration."""
+    from nbconvert.exporters import HTMLExporter
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+    from nbgrader.server_extensions.formgrader import handlers
+    from traitlets.config import Config
+
+    from labs.course import Course
+
+    config = Course(ROOT).load_config()
+    formgrade = Config()  # what the formgrader adds (FormgradeExtension.build_extra_config)
+    formgrade.HTMLExporter.template_name = "formgrade"
+    formgrade.HTMLExporter.extra_template_basedirs = [handlers.template_path]
+    config.merge(formgrade)
+    payload = "<script>alert('x')</script><img src=x onerror=\"alert(1)\">"
+    nb = new_notebook(cells=[new_code_cell("show()", outputs=[new_output("display_data", data={"text/html": payload})])])
+    resources = {"nbgrader": {}, "index": 0, "total": 1, "notebook_id": "n", "submission_id": "s", "base_url": "",
+                 "mathjax_url": "", "last_name": "L", "first_name": "F", "student": "s"}
+    page, _ = HTMLExporter(config=config).from_notebook_node(nb, resources=resources)
+    assert "<script>alert('x')" not in page and "<img src=x onerror" not in page  # no live tag
+    assert "&lt;script&gt;alert" in page and "&lt;img src=x onerror" in page  # shown, as text
