@@ -53,3 +53,30 @@ def test_a_student_cell_dressed_as_a_locked_or_test_cell_is_still_reviewed():
     assert sorted({f.cell for f in flagged}) == [1, 2], flagged
     # Read from the submission's metadata alone, both tricks would have been skipped (the hole this closes).
     assert tamper.review_notebook(submitted) == []
+
+
+def test_code_objects_hooks_payloads_and_lying_values_are_flagged():
+    tricks = {
+        "object.__setattr__(assert_close, '__code__', (lambda *a, **k: None).__code__)": "reaches __code__",
+        "display.__globals__['get_ipython']().input_transformers_post.append(lambda lines: lines)": "reaches __globals__",
+        "import pickle\npayload = pickle.loads(blob)": "imports pickle",
+        "state = torch.load('w.pt', weights_only=False)": "loads a pickle with code in it (weights_only not True)",
+        "class Liar(torch.Tensor):\n    pass": "subclasses torch.Tensor (its arithmetic or comparisons can lie to the tests)",
+        "class Always(float):\n    pass": "subclasses float (its arithmetic or comparisons can lie to the tests)",
+        "class Hook:\n    def __torch_function__(self, *a, **k):\n        return True": "defines __torch_function__ (an object can answer for the library)",
+        "answer.__class__ = Hook": "changes an object's __class__",
+        "history = In[-2]": "uses In",
+    }
+    for source, what in tricks.items():
+        assert what in [f.what for f in tamper.review_source(source, {"torch", "assert_close"}, 1)], source
+
+
+def test_ordinary_model_code_is_not_flagged():
+    honest = (
+        "import torch\nfrom torch import nn\n"
+        "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(2, 1)\n"
+        "    def __repr__(self):\n        return self.__class__.__name__\n"
+        "class Square(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, x):\n        return x * x\n"
+        "weights = torch.load('w.pt', map_location='cpu', weights_only=True)\n"
+    )
+    assert tamper.review_source(honest, {"torch"}, 1) == []

@@ -21,7 +21,24 @@ SUSPICIOUS_CALLS = {
 }
 SUSPICIOUS_NAMES = {
     "__builtins__", "builtins", "sys", "ctypes", "gc", "inspect", "importlib", "IPython", "ipykernel", "atexit", "signal",
+    # code arriving as data (a pickled or marshalled payload), and IPython's own history and namespace objects
+    "pickle", "marshal", "dill", "copyreg", "In", "Out", "_ih", "_oh", "_dh", "_ii", "_iii",
 }
+# Attributes that reach or replace what code is (a function's code object and globals, a class's bases and methods,
+# the interpreter's machinery): ordinary model and training code never touches them.
+INTERNAL_ATTRIBUTES = {
+    "__code__", "__globals__", "__dict__", "__setattr__", "__delattr__", "__getattribute__", "__subclasses__",
+    "__bases__", "__mro__", "__builtins__", "__closure__", "__defaults__", "__kwdefaults__", "__import__", "__loader__",
+    "__spec__", "__reduce__", "__reduce_ex__", "__setstate__", "__torch_function__", "__torch_dispatch__",
+    "__array_ufunc__", "__array_function__", "f_globals", "f_locals", "f_back", "tb_frame", "gi_frame", "cr_frame",
+}
+# Methods that let an object answer for the library (every torch or numpy operation on it, isinstance checks).
+HOOK_METHODS = {
+    "__torch_function__", "__torch_dispatch__", "__array_ufunc__", "__array_function__", "__instancecheck__",
+    "__subclasscheck__", "__getattribute__", "__reduce__", "__reduce_ex__", "__setstate__",
+}
+# Base classes whose subclasses can stand in for a number or a tensor in a test's arithmetic and comparisons.
+VALUE_BASES = {"Tensor", "ndarray", "Parameter", "float", "int", "bool", "complex"}
 COMPARISON_DUNDERS = {"__eq__", "__ne__", "__bool__", "__lt__", "__le__", "__gt__", "__ge__", "__float__", "__array__"}
 # Assignments into library modules that experiment code makes for reproducibility (lab 11's seed_everything) and that
 # cannot change what a test sees: the cuDNN and TF32 switches, and the environment variables read at start-up.
@@ -97,6 +114,21 @@ def review_source(source: str, protected: set[str], cell: int) -> list[Finding]:
                 add(node, f"redefines {node.name}, which the tests use")
             if isinstance(node, ast.FunctionDef) and node.name in COMPARISON_DUNDERS:
                 add(node, f"defines {node.name} (comparisons can be made to always succeed)")
+            if isinstance(node, ast.FunctionDef) and node.name in HOOK_METHODS:
+                add(node, f"defines {node.name} (an object can answer for the library)")
+        if isinstance(node, ast.ClassDef):
+            for base in node.bases:
+                name = base.attr if isinstance(base, ast.Attribute) else base.id if isinstance(base, ast.Name) else ""
+                if name in VALUE_BASES:
+                    add(node, f"subclasses {ast.unparse(base)} (its arithmetic or comparisons can lie to the tests)")
+        if isinstance(node, ast.Attribute) and node.attr in INTERNAL_ATTRIBUTES:
+            add(node, f"reaches {node.attr}")
+        if isinstance(node, ast.Attribute) and node.attr == "__class__" and isinstance(node.ctx, ast.Store):
+            add(node, "changes an object's __class__")
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "load"
+                and any(k.arg == "weights_only" and not (isinstance(k.value, ast.Constant) and k.value.value is True)
+                        for k in node.keywords)):
+            add(node, "loads a pickle with code in it (weights_only not True)")
         if isinstance(node, ast.Call):
             # eval() the builtin, or builtins.eval(); not a method such as model.eval()
             if isinstance(node.func, ast.Name):
