@@ -253,3 +253,23 @@ def test_a_folder_filled_past_its_limits_ends_the_sandbox_and_the_next_student_i
     assert "folder grew past" in next(m for m in results["filler"].messages if "folder" in m) and \
         "640 MB" not in " ".join(results["filler"].messages)  # stopped well before all 40 files (640 MB) were written
     assert results["honest"].autograded == 2 and not results["honest"].flags, results["honest"].messages
+
+
+# Passes the static review (no module, helper or suspicious name is assigned into), and makes every tensor
+# comparison say "equal": the run-time probe after each test cell finds it.
+LYING_EQUALS = ("probe_value = torch.zeros(1)\ncls = type(probe_value)\n"
+                "cls.__eq__ = lambda a, b: torch.ones(a.shape, dtype=torch.bool)\n\n" + GOOD_DOUBLE)
+
+
+def test_a_patch_the_static_review_misses_is_found_by_the_probe_after_a_test_cell(tmp_path):
+    from labs.grading import tamper
+
+    assert tamper.review_source(LYING_EQUALS, {"torch", "np", "assert_close"}, 1) == []
+    course = make_course(tmp_path)
+    submit(course, "liar", double=LYING_EQUALS)
+    submit(course, "honest")
+    results = {r.student: r for r in grading.grade(Course(course), LAB, jobs=1, canary=False)}
+    liar = results["liar"]
+    assert "tamper" in liar.flags and any("torch.Tensor.__eq__ says different values are the same" in m
+                                          for m in liar.messages), grading.format_report([liar])
+    assert results["honest"].flags == [] and results["honest"].autograded == 2, results["honest"].messages

@@ -16,13 +16,18 @@ notebook.
   not run (each gets an error output saying so), so many cells that each stay under the per-cell limit cannot hold a
   grading worker for hours.
 
+- **Integrity**: after each test cell, :func:`labs.grading.integrity.probe` is evaluated in the kernel; what it
+  reports is flagged ``tamper``.
+
 Each limit hit leaves :data:`CUT_MARK` in the notebook, which the report flags (``limit``). The limits are the
 sandbox's (:class:`labs.grading.sandbox.Limits`, ``c.Sandbox.*``).
 """
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import json
 import os
 import time
 
@@ -31,7 +36,8 @@ from jupyter_core.utils import ensure_async
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 
-from labs.grading import cpu_time
+from labs.course import cells
+from labs.grading import cpu_time, integrity
 from labs.grading.sandbox import SETTINGS_VARIABLE, Limits, Settings
 
 CUT_MARK = "[grading limit]"
@@ -39,6 +45,7 @@ NOTEBOOK_TIME_ERROR = "NotebookTimeLimit"
 CPU_LIMIT_ERROR = "CellCPULimit"
 DISK_LIMIT_ERROR = "FolderLimit"
 DISK_POLLS = 4  # the folder is measured every this many polls (once a second)
+PROBE_SECONDS = 20  # the integrity probe's answer is awaited this long after a test cell
 POLL_SECONDS = 0.25  # how often the watchdog reads the sandbox's CPU time
 REINTERRUPT_SECONDS = 5.0  # a cell that catches the interrupt is interrupted again this often
 
@@ -76,6 +83,7 @@ class LimitedExecute(Execute):
         self._first_stopped = None
         self._running = None
         self._folder = ((resources or {}).get("metadata") or {}).get("path") or ""  # the notebook's folder (disk)
+        self._probe_reported = False
         return super().preprocess(nb, resources, km)
 
     def create_kernel_manager(self):
@@ -116,7 +124,34 @@ class LimitedExecute(Execute):
             record |= {"cpu_seconds": round(clock.used(), 3), "cpu_limit": round(limit, 1)}
         cell.metadata[cpu_time.METADATA_KEY] = record
         self._explain(cell, index)
+        if self._private and cells.is_test(cell) and index not in self._stopped:
+            self._check_integrity(index)
         return cell, resources
+
+    def _check_integrity(self, index: int) -> None:
+        """Evaluate :func:`labs.grading.integrity.probe` in the kernel after a test cell (bounded); note what it
+        reports, once per notebook, for the report to flag ``tamper``."""
+        saved, self.timeout = self.timeout, PROBE_SECONDS
+        try:
+            msg_id = self.kc.execute("", silent=True, store_history=False, allow_stdin=False,
+                                     user_expressions={"probe": integrity.EXPRESSION})
+            reply = self.wait_for_reply(msg_id) or {}
+        except Exception as error:  # a dead kernel is reported by the cell that killed it
+            self.log.warning("Integrity probe after cell %d failed: %s", index, error)
+            return
+        finally:
+            self.timeout = saved
+        result = ((reply.get("content") or {}).get("user_expressions") or {}).get("probe") or {}
+        try:
+            found = json.loads(ast.literal_eval(str((result.get("data") or {}).get("text/plain", ""))[:8000]))
+        except (ValueError, SyntaxError, TypeError):
+            found = [f"the probe did not answer ({result.get('ename') or 'no reply'})"]
+        if not isinstance(found, list):
+            found = ["the probe's answer was not a list"]
+        if found and not self._probe_reported:
+            self._probe_reported = True
+            note(self._private, "tamper", f"{self._notebook} after cell {index}: the tests' machinery no longer "
+                                          f"behaves ({'; '.join(str(f)[:120] for f in found[:4])}); review by hand")
 
     async def _async_poll_for_reply(self, msg_id, cell, timeout, task_poll_output_msg, task_poll_kernel_alive):
         watchdog = asyncio.ensure_future(self._watch())
@@ -159,10 +194,10 @@ class LimitedExecute(Execute):
         self._stopped[index] = ("disk", found)
         self.log.warning("Cell %d filled the notebook's folder past its limits: ending the sandbox", index)
         # The kernel dies with the sandbox, and nbgrader then keeps nothing of the notebook: the reason goes to the
-        # grader's private folder, from which the report takes it (labs.grading.pipeline.limit_notes).
-        note_limit(self._private, f"{self._notebook} cell {index}: the notebook's folder grew past the grading limits "
-                                  f"({limits.folder_bytes / 1024**2:,.0f} MB, {limits.folder_files:,} files; found "
-                                  f"{found}); every process of the sandbox was stopped")
+        # grader's private folder, from which the report takes it (labs.grading.pipeline.grader_notes).
+        note(self._private, "limit", f"{self._notebook} cell {index}: the notebook's folder grew past the grading limits "
+                                     f"({limits.folder_bytes / 1024**2:,.0f} MB, {limits.folder_files:,} files; found "
+                                     f"{found}); every process of the sandbox was stopped")
         if self._uid is not None:
             from labs.grading import sandbox
 
@@ -261,14 +296,15 @@ def folder_usage(folder: str, max_entries: int) -> tuple[int, int]:
     return size, entries
 
 
-LIMIT_NOTES = "limit-notes.txt"  # in a submission's private folder: limits that ended a kernel, one per line
+GRADER_NOTES = "grader-notes.txt"  # in a submission's private folder: "FLAG<tab>what happened", one per line
 
 
-def note_limit(private_dir: str, line: str) -> None:
-    """Record, in the grader's private folder of the submission, a limit that ended the sandbox."""
+def note(private_dir: str, flag: str, line: str) -> None:
+    """Record, in the grader's private folder of the submission, something the report must flag (``flag``) that
+    nbgrader would not keep (a kernel ended by a limit, a failed integrity probe)."""
     if not private_dir:
         return
-    descriptor = os.open(os.path.join(private_dir, LIMIT_NOTES), os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW,
+    descriptor = os.open(os.path.join(private_dir, GRADER_NOTES), os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW,
                          0o600)
     with os.fdopen(descriptor, "a") as handle:
-        handle.write(line.replace("\n", " ") + "\n")
+        handle.write(f"{flag}\t" + line.replace("\n", " ").replace("\t", " ") + "\n")

@@ -32,7 +32,7 @@ from labs.course import PARALLEL_KERNEL_ENV, Course, NbgraderFailed
 from labs.grading import cpu_time, sandbox, tamper
 from labs.grading.canary import check as canary_check
 from labs.grading.flags import NOT_GRADED, Flag, legend
-from labs.grading.limits import CUT_MARK, LIMIT_NOTES, NOTEBOOK_TIME_ERROR
+from labs.grading.limits import CUT_MARK, GRADER_NOTES, NOTEBOOK_TIME_ERROR
 
 # Autograde reads a checked copy of each submission from here, never submitted/ itself.
 STAGING = ".grading"
@@ -440,8 +440,8 @@ def grade_student(course: Course, lab: str, student: str, sandboxed: bool = True
         if not outcome.get("success"):
             _autograde_notebook_by_notebook(api, lab, student, notebooks, result)
         kernel_errors = kernel_log_tails(state.settings.private_dir) if sandboxed else []
-        for line in limit_notes(state.settings.private_dir) if sandboxed else []:
-            _refuse(result, Flag.LIMIT, line)
+        for flag, line in grader_notes(state.settings.private_dir) if sandboxed else []:
+            _refuse(result, flag, line)
     if sandboxed and state.oom_kills:
         limit = state.settings.limits.sandbox_memory_bytes / 1024**3
         _refuse(result, Flag.LIMIT, f"the sandbox ran out of memory ({limit:g} GB for all its processes and /tmp "
@@ -494,15 +494,21 @@ def remove_planted_files(folder: Path, result: StudentResult, notebooks: list[st
 KERNEL_LOG_TAIL = 300  # characters of each kernel log quoted when a kernel did not start
 
 
-def limit_notes(private_dir: str) -> list[str]:
-    """The limits that ended a sandbox while it ran, as :func:`labs.grading.limits.note_limit` recorded them."""
-    path = Path(private_dir) / LIMIT_NOTES
+def grader_notes(private_dir: str) -> list[tuple[Flag, str]]:
+    """What the grader noted while the submission ran (:func:`labs.grading.limits.note`): a limit that ended the
+    sandbox, a failed integrity probe."""
+    path = Path(private_dir) / GRADER_NOTES
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return []
+    notes = []
     with os.fdopen(descriptor, "r", errors="replace") as handle:
-        return [line.strip() for line in handle.read(64 * 1024).splitlines() if line.strip()]
+        for line in handle.read(64 * 1024).splitlines():
+            flag, _, what = line.partition("\t")
+            if flag in {Flag.LIMIT.value, Flag.TAMPER.value} and what.strip():
+                notes.append((Flag(flag), what.strip()))
+    return notes
 
 
 def kernel_log_tails(private_dir: str) -> list[str]:
