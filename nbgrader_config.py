@@ -25,6 +25,9 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # c.Sandbox.cell_cpu_seconds_per_lab = {"lab05": 120}  # a lab's own flat limit, in CPU seconds, if ever needed
 c.Execute.timeout = 300
 c.Execute.interrupt_on_timeout = True
+# After a cell's reply, how long its last output may take to arrive: nbclient's 4 s default fails a whole notebook
+# (as a timeout) when a loaded grader delivers the kernel's messages late; an honest kernel always sends them.
+c.Execute.iopub_timeout = 30
 c.Execute.execute_retries = 0
 c.Execute.allow_errors = True
 # What one grading kernel may use (see labs/grading/sandbox.py; these are the defaults): address space, CPU seconds

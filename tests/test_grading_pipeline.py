@@ -169,7 +169,9 @@ def test_feedback_and_grades_csv(graded):
         for student in students:
             for name in graded.notebooks:
                 html = course / "feedback" / student / lab / name.replace(".ipynb", ".html")
-                assert html.is_file() and html.stat().st_size > 1000, f"no feedback at {html}"
+                result = graded.results.get(student)
+                why = f" ({result.flags}: {result.messages})" if result is not None else ""
+                assert html.is_file() and html.stat().st_size > 1000, f"no feedback at {html}{why}; {graded.reproduce()}"
         with open(course / "grades.csv", newline="") as handle:
             rows |= {row["student_id"]: row for row in csv.DictReader(handle) if row["assignment"] == lab}
     # Every student has a row, also one with nothing gradable (a one-notebook test handed in unreadable, or not at all):
