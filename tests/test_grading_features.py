@@ -159,10 +159,11 @@ def test_several_labs_are_graded_in_one_pool(tmp_path):
     lines = []
     results = grading.grade_all(Course(course), [other, LAB], jobs=2, progress=lines.append)
     assert [(r.lab, r.student) for r in results] == [(other, "ada"), (LAB, "ada"), (LAB, "bob")]  # labs in order, then students
-    assert [r.autograded for r in results] == [0, 2, 1]
+    assert [r.autograded for r in results] == [0, 2, 1], [(r.student, r.flags, r.messages) for r in results]
     # Each lab's model solution was graded first (the canary), in the same pool, and earned full marks.
     assert lines.pop(0).startswith(f"grading the model solution of {other}, {LAB} first (the canary")
-    assert len(lines) == 3 and all(re.match(r"^\[[123]/3\] graded lab9[89] for (ada|bob) \(\d+ s\)$", line) for line in lines), lines
+    assert len(lines) == 3 and all(re.match(r"^\[[123]/3\] graded lab9[89] for (ada|bob) \(\d+ s\)$", line) for line in lines), (
+        lines, [(r.student, r.flags, r.messages) for r in results])
     with open(course / grading.GRADES_FILE, newline="") as handle:
         rows = {(r["assignment"], r["student_id"]): float(r["score"]) for r in csv.DictReader(handle)}
     assert rows == {(other, "ada"): 0.0, (other, "bob"): 0.0, (LAB, "ada"): 2.0, (LAB, "bob"): 1.0}  # bob: no lab98, a row of 0
