@@ -501,3 +501,23 @@ def test_a_kernel_s_own_start_up_error_is_quoted_once_and_links_are_not_read(tmp
     (tmp_path / "secret.txt").write_text("hidden")
     (tmp_path / "planted.log").symlink_to(tmp_path / "secret.txt")
     assert grading.kernel_log_tails(str(tmp_path)) == ["banner", "setpriv: failed to execute /env/bin/python: No such file"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a sandbox user of its own per process only when grading as root")
+def test_a_forked_worker_makes_its_own_sandbox_user_after_its_parent_graded(course):
+    # The CI failure of stop 36: a process that graded in-process first, then forked a pool, gave every worker its own
+    # cached settings, so two submissions graded at once shared a sandbox user and one's end killed the other's kernel.
+    import multiprocessing
+
+    parent = grading._sandbox_settings(Course(course))
+    context = multiprocessing.get_context("fork")
+    with context.Pool(2) as pool:
+        uids = pool.map(_uid_in_worker, [str(course)] * 2)
+    assert parent.uid not in uids and all(uid is not None for uid in uids), (parent.uid, uids)
+
+
+def _uid_in_worker(course: str):
+    import time
+
+    time.sleep(0.2)  # both workers busy at once: two processes
+    return grading._sandbox_settings(Course(Path(course))).uid

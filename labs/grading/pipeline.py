@@ -341,14 +341,19 @@ def inspect_run(course: Course, lab: str, student: str, result: StudentResult) -
 
 _worker_sandbox = None  # this process's sandbox settings (its sandbox user, limits); folders come per submission
 _worker_limits = None  # the course's limits those settings were made for
+_worker_pid = None  # the process they were made in: a forked pool worker inherits them and must make its own
 
 
 def _sandbox_settings(course: Course) -> sandbox.Settings:
-    """This process's sandbox settings, with the course's limits (made once per worker and limits)."""
-    global _worker_sandbox, _worker_limits
+    """This process's sandbox settings, with the course's limits (made once per worker process and limits).
+
+    The sandbox user is this process's own (``BASE_UID + pid``): a pool worker forked from a process that graded
+    before inherits that process's settings, and with them its user, which every worker would then share, so that
+    ending one submission's sandbox would kill another's kernels. The settings are made again in each process."""
+    global _worker_sandbox, _worker_limits, _worker_pid
     limits = sandbox.Limits.from_config(course.load_config())
-    if _worker_sandbox is None or limits != _worker_limits:
-        _worker_sandbox, _worker_limits = sandbox.worker_settings(limits), limits
+    if _worker_sandbox is None or limits != _worker_limits or _worker_pid != os.getpid():
+        _worker_sandbox, _worker_limits, _worker_pid = sandbox.worker_settings(limits), limits, os.getpid()
     return _worker_sandbox
 
 
