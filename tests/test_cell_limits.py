@@ -19,7 +19,7 @@ from nbformat.v4 import new_markdown_cell
 from labs.course import Course, release
 from labs.grading import cpu_time, feedback
 from labs.grading import pipeline as grading
-from labs.grading.limits import CPU_LIMIT_ERROR, CUT_MARK
+from labs.grading.limits import CPU_LIMIT_ERROR, CUT_MARK, NOTEBOOK_CPU_ERROR
 from labs.grading.sandbox import Limits
 from tests.tinylab import GOOD_DOUBLE, LAB, NOTEBOOK, make_course, meta, submit, tiny_source
 
@@ -55,6 +55,25 @@ def test_a_cell_past_its_cpu_limit_is_stopped_and_says_why(tmp_path):
     assert result.autograded == 1  # square still earns its point
     page = (course / "feedback" / "looper" / LAB / NOTEBOOK.replace(".ipynb", ".html")).read_text()
     assert "more than 4 s of CPU time" in page and "this may follow from cell" in page
+
+
+def test_a_notebook_past_its_cpu_total_stops_and_its_later_cells_are_not_run(tmp_path):
+    """Cells that each stay under their own limit cannot together use more than the notebook's CPU seconds."""
+    course = make_course(tmp_path, "c.Sandbox.cell_cpu_seconds = 40\nc.Sandbox.notebook_cpu_seconds = 10\n"
+                                   "c.Execute.timeout = 120\n")
+    submit(course, "looper", double=ENDLESS_DOUBLE)
+    submit(course, "honest")
+    results = {r.student: r for r in grading.grade(Course(course), LAB, jobs=1, canary=False)}
+    looper, cells = results["looper"], graded_cells(course, "looper")
+    answer = next(c for c in cells if c.metadata.get("nbgrader", {}).get("grade_id") == "lab99-double")
+    [error] = [o for o in answer.outputs if o.output_type == "error"]
+    assert error.ename == CPU_LIMIT_ERROR and "the notebook's CPU time past 10 s" in error.evalue, error
+    used = answer.metadata[cpu_time.METADATA_KEY]["cpu_seconds"]
+    assert used < 20, answer.metadata  # stopped at the notebook's 10 s (less what the setup used), not the cell's 40
+    square = next(c for c in cells if c.metadata.get("nbgrader", {}).get("grade_id") == "lab99-square")
+    assert [o.ename for o in square.outputs if o.output_type == "error"] == [NOTEBOOK_CPU_ERROR], square.outputs
+    assert looper.autograded == 0 and "limit" in looper.flags, grading.format_report([looper])
+    assert results["honest"].autograded == 2 and not results["honest"].flags, results["honest"].messages
 
 
 def _burn(stop: float) -> None:

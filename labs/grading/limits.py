@@ -12,9 +12,11 @@ notebook.
 - **Output** is counted as each message arrives from the kernel and dropped past the limits, so the grader never
   holds more of it than the limits allow (nbgrader's own ``LimitOutput`` trims only what was already collected); a
   single message above ``message_bytes`` is refused by ZMQ itself, before it is read (see :meth:`create_kernel_manager`).
-- **Wall time per notebook**: a notebook whose cells together run past ``notebook_seconds`` has its remaining cells
-  not run (each gets an error output saying so), so many cells that each stay under the per-cell limit cannot hold a
-  grading worker for hours.
+- **Wall time and CPU time per notebook**: a notebook whose cells together run past ``notebook_seconds`` of wall
+  time has its remaining cells not run (each gets an error output saying so), so many cells that each stay under the
+  per-cell limit cannot hold a grading worker for hours; a cell that takes the notebook's CPU seconds past
+  ``notebook_cpu_seconds`` is stopped there, and the cells after it are not run either (so a whole submission's CPU is
+  bounded by its notebooks' limits, on a machine of many cores too).
 
 - **Integrity**: after each test cell, :func:`labs.grading.integrity.probe` is evaluated in the kernel; what it
   reports is flagged ``tamper``.
@@ -42,6 +44,7 @@ from labs.grading.sandbox import SETTINGS_VARIABLE, Limits, Settings
 
 CUT_MARK = "[grading limit]"
 NOTEBOOK_TIME_ERROR = "NotebookTimeLimit"
+NOTEBOOK_CPU_ERROR = "NotebookCPULimit"
 CPU_LIMIT_ERROR = "CellCPULimit"
 DISK_LIMIT_ERROR = "FolderLimit"
 DISK_POLLS = 4  # the folder is measured every this many polls (once a second)
@@ -78,6 +81,7 @@ class LimitedExecute(Execute):
         self._cell_limit, self._notebook_limit = limits.output_bytes_cell, limits.output_bytes_notebook
         self._deadline = time.monotonic() + limits.notebook_seconds
         self._notebook_seconds = limits.notebook_seconds
+        self._notebook_cpu, self._cpu_total = limits.notebook_cpu_seconds, 0.0
         self._notebook_bytes, self._cell_bytes, self._cut = 0, {}, set()
         self._stopped = {}  # cell index -> ("cpu", limit), ("wall", seconds) or ("disk", found): why it was stopped
         self._first_stopped = None
@@ -109,19 +113,29 @@ class LimitedExecute(Execute):
                                               "of wall time in all, the grading limit for one notebook",
                                        traceback=[])]
             return cell, resources
+        if cell.cell_type == "code" and self._cpu_total >= self._notebook_cpu:
+            cell.outputs = [new_output("error", ename=NOTEBOOK_CPU_ERROR,
+                                       evalue=f"{CUT_MARK} not run: the notebook's cells used {self._notebook_cpu} s of "
+                                              "CPU time in all, the grading limit for one notebook",
+                                       traceback=[])]
+            return cell, resources
         if cell.cell_type != "code" or not cell.source.strip():
             return super().preprocess_cell(cell, resources, index)
         limit = cpu_time.cell_limit(self._limits_in_force, self._calibration, self._lab, self._notebook, cell)
-        self._running = (index, limit, cpu_time.CpuClock(self._uid) if self._uid is not None else None)
+        remaining = self._notebook_cpu - self._cpu_total  # what is left of the notebook's CPU time
+        kind, limit = ("cpu", limit) if limit <= remaining else ("notebook-cpu", remaining)
+        self._running = (index, limit, cpu_time.CpuClock(self._uid) if self._uid is not None else None, kind)
         start = time.monotonic()
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
         finally:
-            _, _, clock = self._running
+            _, _, clock, _ = self._running
             self._running = None
         record = {"wall_seconds": round(time.monotonic() - start, 3)}
         if clock is not None:
-            record |= {"cpu_seconds": round(clock.used(), 3), "cpu_limit": round(limit, 1)}
+            used = clock.used()
+            self._cpu_total += used
+            record |= {"cpu_seconds": round(used, 3), "cpu_limit": round(limit, 1)}
         cell.metadata[cpu_time.METADATA_KEY] = record
         self._explain(cell, index)
         if self._private and cells.is_test(cell) and index not in self._stopped:
@@ -166,7 +180,7 @@ class LimitedExecute(Execute):
         the whole sandbox once the notebook's folder holds more than the disk limits."""
         if self._running is None:
             return
-        index, limit, clock = self._running
+        index, limit, clock, kind = self._running
         interrupted, polls = None, 0
         while True:
             await asyncio.sleep(POLL_SECONDS)
@@ -176,7 +190,7 @@ class LimitedExecute(Execute):
             if clock is None:
                 continue
             if interrupted is None and clock.used() > limit:
-                self._stopped[index] = ("cpu", limit)
+                self._stopped[index] = (kind, limit)
             elif interrupted is None or time.monotonic() - interrupted < REINTERRUPT_SECONDS:
                 continue
             self.log.warning("Cell %d used more than %.0f s of CPU: interrupting it", index, limit)
@@ -225,12 +239,14 @@ class LimitedExecute(Execute):
                     output.update(ename=DISK_LIMIT_ERROR, evalue=message, traceback=[])
                 if not errors:
                     cell.outputs.append(new_output("error", ename=DISK_LIMIT_ERROR, evalue=message, traceback=[]))
-            elif kind == "cpu":
-                message = (f"{CUT_MARK} this cell used more than {amount:.0f} s of CPU time, its grading limit "
-                           f"({self._limits_in_force.cell_cpu_multiple}x what the model solution's cell needs on the "
-                           "grading machine, or the course's limit), and was stopped. Cells after it that need its "
-                           "results fail because of it: make it faster (vectorise, fewer steps) and check its time "
-                           "with %time before you submit.")
+            elif kind in ("cpu", "notebook-cpu"):
+                why = (f"this cell used more than {amount:.0f} s of CPU time, its grading limit "
+                       f"({self._limits_in_force.cell_cpu_multiple}x what the model solution's cell needs on the "
+                       "grading machine, or the course's limit), and was stopped" if kind == "cpu" else
+                       f"this cell took the notebook's CPU time past {self._notebook_cpu} s, the grading limit for "
+                       "one notebook, and was stopped; the cells after it were not run")
+                message = (f"{CUT_MARK} {why}. Cells after it that need its results fail because of it: make it "
+                           "faster (vectorise, fewer steps) and check its time with %time before you submit.")
                 for output in errors:  # the interrupt's KeyboardInterrupt, in the student's words: why it came
                     output.update(ename=CPU_LIMIT_ERROR, evalue=message, traceback=[])
                 if not errors:  # the cell caught the interrupt and finished: its results may still be wrong

@@ -32,7 +32,7 @@ from labs.course import PARALLEL_KERNEL_ENV, Course, NbgraderFailed
 from labs.grading import cpu_time, sandbox, tamper
 from labs.grading.canary import check as canary_check
 from labs.grading.flags import NOT_GRADED, Flag, legend
-from labs.grading.limits import CUT_MARK, GRADER_NOTES, NOTEBOOK_TIME_ERROR
+from labs.grading.limits import CUT_MARK, GRADER_NOTES, NOTEBOOK_CPU_ERROR, NOTEBOOK_TIME_ERROR
 
 # Autograde reads a checked copy of each submission from here, never submitted/ itself.
 STAGING = ".grading"
@@ -325,7 +325,7 @@ def inspect_run(course: Course, lab: str, student: str, result: StudentResult) -
             if cut:
                 text = cut[0].get("text", "") or cut[0].get("evalue", "")
                 _refuse(result, Flag.LIMIT, f"{path.name} cell {index}: {text.strip().removeprefix(CUT_MARK).strip()}")
-                if cut[0].get("ename") == NOTEBOOK_TIME_ERROR:
+                if cut[0].get("ename") in (NOTEBOOK_TIME_ERROR, NOTEBOOK_CPU_ERROR):
                     break  # every later code cell says the same
         first_code = next((i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"), None)
         for index, cell in enumerate(nb.cells):
