@@ -200,6 +200,64 @@ def test_grading_works_through_a_symbolically_linked_environment(tmp_path):
     assert " 2.0/2.0" in line or " 2/2" in line, done.stdout
 
 
+def test_grading_works_from_a_self_contained_environment_with_labs_installed_as_a_package(tmp_path):
+    """conda's layout (one folder holding the interpreter and every package, no virtual environment over a base
+    interpreter, and here an interpreter that loads its shared library from where it was built) with the course's
+    ``labs`` installed as a regular package, not an editable one: the canary and a student grade in full."""
+    import shutil
+    import subprocess
+    import sys
+    import sysconfig
+
+    env = tmp_path / "env"
+    copied = subprocess.run(["cp", "-al", sys.base_prefix, str(env)], capture_output=True, text=True)
+    if copied.returncode != 0:
+        pytest.skip(f"the interpreter's folder cannot be hard-linked here: {copied.stderr.strip()}")
+    packages = Path(sysconfig.get_paths()["purelib"])
+    site = env / packages.relative_to(sys.prefix)
+    subprocess.run(["cp", "-al", "--remove-destination", f"{packages}/.", str(site)], check=True)
+    for data in ("share", "etc"):  # Jupyter's data (nbconvert's templates) and configuration, where installed
+        if (Path(sys.prefix) / data).is_dir():
+            subprocess.run(["cp", "-al", "--remove-destination", f"{sys.prefix}/{data}/.", str(env / data)], check=True)
+    for editable in [*site.glob("__editable__*"), *site.glob("comp6248_labs-*")]:  # the editable install's traces
+        shutil.rmtree(editable) if editable.is_dir() else editable.unlink()
+    project = tmp_path / "project"  # built from a copy: the build writes beside its sources
+    shutil.copytree(Path(__file__).resolve().parents[1] / "labs", project / "labs",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(Path(__file__).resolve().parents[1] / name, project / name)
+    python = env / "bin" / Path(sys.executable).name
+    installed = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                                "--no-index", str(project)], capture_output=True, text=True, timeout=300)
+    assert installed.returncode == 0, installed.stderr[-3000:]
+    (tmp_path / "course").mkdir()
+    course = make_course(tmp_path / "course")
+    submit(course, "ada")
+    where = subprocess.run([str(python), "-c", "import sys, labs; print(sys.prefix == sys.base_prefix, labs.__file__)"],
+                           capture_output=True, text=True, cwd=course)
+    assert where.stdout.split() == ["True", str(site / "labs" / "__init__.py")], where  # no venv; labs installed
+    done = subprocess.run([str(python), "-m", "labs", "--root", str(course), "grade", LAB, "--jobs", "1"],
+                          capture_output=True, text=True, timeout=600, cwd=course)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    line = next(row for row in done.stdout.splitlines() if row.startswith("ada "))
+    assert " 2.0/2.0" in line or " 2/2" in line, done.stdout
+    # The kernel runs on the interpreter's own shared library, found by the absolute path it was built with (outside
+    # the environment's folder here), not on another build the system happens to have under that name.
+    compare = ("import subprocess, sys\n"
+               "from labs.grading import sandbox\n"
+               "maps = 'import os; print(sorted({l.split()[-1] for l in open(\"/proc/self/maps\") if \"libpython\" in l}))'\n"
+               "with sandbox.submission(sandbox.worker_settings()) as state:\n"
+               "    work = state.settings.ipc_dir\n"
+               "    command = sandbox.bwrap_command(state.settings, work, None, [sys.executable, '-c', maps])\n"
+               "    inside = subprocess.run(command, capture_output=True, text=True, timeout=60)\n"
+               "print(inside.stdout.strip() or inside.stderr.strip())\n"
+               "print(subprocess.run([sys.executable, '-c', maps], capture_output=True, text=True).stdout.strip())\n")
+    libraries = subprocess.run([str(python), "-c", compare], capture_output=True, text=True, timeout=120, cwd=course)
+    inside, outside = (libraries.stdout.strip().splitlines() + ["", ""])[:2]
+    assert outside.startswith("["), libraries.stdout + libraries.stderr
+    assert inside == outside, libraries.stdout + libraries.stderr  # ([] both, for an interpreter linked statically)
+
+
 FILLS_TMP = ("import os\nfor i in range(12):  # 12 files of 128 MB: each under the file-size limit, together 1.5 GB of memory\n"
              "    with open(f'/tmp/fill{i}', 'wb') as handle:\n"
              "        for _ in range(8):\n"

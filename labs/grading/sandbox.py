@@ -163,13 +163,26 @@ def readable_paths() -> list[str]:
         str(Path(labs.__file__).resolve().parent),
         str(Path(sys.executable).resolve().parent),
     }
+    paths |= {str(Path(library).resolve().parent) for library in interpreter_libraries()}
     from labs.data import cache_dir
 
     if cache_dir().is_dir():
         paths.add(str(cache_dir().resolve()))
-    kept = sorted(p for p in paths if not p.startswith("/usr/"))
+    kept = sorted(p for p in paths if not p.startswith(("/usr/", "/lib/", "/lib64/")))
     # A path inside another one is already visible.
     return [p for p in kept if not any(p != q and p.startswith(q + "/") for q in kept)]
+
+
+def interpreter_libraries() -> list[str]:
+    """The shared ``libpython`` this interpreter runs on, where it is one: an interpreter built with a shared library
+    finds it by an absolute path (pyenv's, or an environment copied or moved from where it was built), which may lie
+    outside every environment folder."""
+    try:
+        lines = Path("/proc/self/maps").read_text().splitlines()
+    except OSError:
+        return []
+    found = {line.split(None, 5)[5] for line in lines if len(line.split(None, 5)) == 6}
+    return sorted(path for path in found if os.path.basename(path).startswith("libpython") and os.path.isfile(path))
 
 
 def aliased_paths(readable: list[str]) -> list[tuple[str, str]]:
