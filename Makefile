@@ -7,6 +7,9 @@ STAMP  := $(VENV)/.installed
 PYTEST := $(BIN)/python -m pytest -n 2 --dist loadgroup
 # nbgrader runs alembic (and kernels run python3) from PATH: use the environment's own.
 export PATH := $(BIN):$(PATH)
+# Setup prints one line per step; the tools' own output goes to this log, whose end is shown if a step fails.
+SETUP_LOG := $(CURDIR)/build/setup.log
+QUIETLY   := $(CURDIR)/tools/quietly $(SETUP_LOG)
 
 .PHONY: setup system-packages hub-setup hub demo test test-quick seeds seed-probe benchmark benchmark-cluster release check clean
 
@@ -37,21 +40,24 @@ system-packages:
 	fi
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
-	$(MAKE) system-packages
-	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, not " + sys.version'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	# torch comes in the same pip command as everything that depends on it (the CPU wheel; see README).
-	$(BIN)/python -m pip install -q -r requirements.txt -c constraints.txt
-	$(BIN)/python -m pip install -q --no-deps -e .
-	touch $@
+	@echo "setup (the tools' output: $(SETUP_LOG))"
+	@$(QUIETLY) "  Debian packages (installed when run as root)" $(MAKE) --no-print-directory system-packages
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, not " + sys.version'
+	@$(QUIETLY) "  the virtual environment $(VENV)" $(PYTHON) -m venv $(VENV)
+	@$(QUIETLY) "  pip itself" $(BIN)/python -m pip install --progress-bar off --upgrade pip
+	@# torch comes in the same pip command as everything that depends on it (the CPU wheel; see requirements.txt).
+	@$(QUIETLY) "  the pinned Python packages (requirements.txt)" \
+		$(BIN)/python -m pip install --progress-bar off -r requirements.txt -c constraints.txt
+	@$(QUIETLY) "  the course's labs package" $(BIN)/python -m pip install --progress-bar off --no-deps -e .
+	@touch $@
 
 # The course hub's proxy: configurable-http-proxy from npm, at the version in hub/package-lock.json.
 HUB_STAMP := hub/node_modules/.installed
 hub-setup: $(HUB_STAMP)
 $(HUB_STAMP): hub/package.json hub/package-lock.json
 	@if command -v npm >/dev/null; then \
-		cd hub && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+		$(QUIETLY) "  the hub's proxy (npm ci in hub/)" sh -c 'cd hub && npm ci --no-audit --no-fund --loglevel=error' \
+		&& touch $@; \
 	else \
 		echo "npm not found: skipping configurable-http-proxy (the course hub and its browser tests need Node.js and npm)"; \
 	fi

@@ -250,7 +250,7 @@ def locate(dataset: Dataset, file: DataFile, allow_download: bool = True) -> Pat
     raise DatasetUnavailable(
         f"dataset {dataset.name!r}: no copy of {file.name} could be used.\n"
         + "\n".join(reasons)
-        + f"\nTo get it: {dataset.how_to_install or 'see the Data section of the README'}"
+        + f"\nTo get it: {dataset.how_to_install or 'see docs/data.md in the course repository'}"
         + f"\nor put {file.name} in {tried[0].parent} (set $LABS_DATA to use another cache)."
     )
 

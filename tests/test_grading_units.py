@@ -409,11 +409,11 @@ def test_the_seal_runs_after_execution_in_every_sandboxed_autograde():
     assert steps[0] is LimitedExecute and steps[-1] is grading.SealNotebookFolder and steps.count(grading.SealNotebookFolder) == 1
 
 
-def test_the_readme_s_flag_table_is_generated_from_the_enum():
+def test_the_instructors_guide_s_flag_table_is_generated_from_the_enum():
     from labs.grading import flags as grading_flags
 
-    readme = (ROOT / "README.md").read_text()
-    assert grading_flags.with_table(readme) == readme, "README's flags table is stale: run python -m labs.grading.flags"
+    readme = (ROOT / "docs" / "instructors.md").read_text()
+    assert grading_flags.with_table(readme) == readme, "docs/instructors.md's flags table is stale: run python -m labs.grading.flags"
     assert all(f"| `{flag}` | {flag.meaning} |" in readme for flag in grading_flags.Flag)
 
 

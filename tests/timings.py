@@ -29,7 +29,7 @@ from labs.course.paths import is_test
 BUDGET_SECONDS = 60.0  # a notebook, in reference seconds (2 cores, one BLAS thread, as in the grading sandbox)
 CELL_SHARE_OF_LIMIT = 0.5  # a cell may need at most this share of the grading per-cell limit, in reference seconds
 # CPU seconds of calibrate() on the reference machine (the 2-core CI machine of this project, measured
-# alone, median of 20 runs; see README "Tests").
+# alone, median of 20 runs; see docs/developers.md, "The CI budget").
 REFERENCE_CALIBRATION_CPU = 0.32
 ELEVEN_LABS = 11
 

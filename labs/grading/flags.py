@@ -1,8 +1,8 @@
 """The flags a grading report puts on a submission, each with what it means.
 
 One enum for every producer of flags (staging, the failure classifier, feedback, the cluster, the report's own
-``manual``) and every reader: the report's legend and the README's table are generated from it, so neither can
-name a flag the code does not set or miss one it does. ``python -m labs.grading.flags`` rewrites the README's table.
+``manual``) and every reader: the report's legend and the instructors' guide's table (``docs/instructors.md``) are generated from it, so neither can
+name a flag the code does not set or miss one it does. ``python -m labs.grading.flags`` rewrites that table.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ README_END = "<!-- end of flags -->"
 
 
 def readme_table() -> str:
-    """The README's table of flags, between its two markers."""
+    """The guide's table of flags, between its two markers."""
     rows = [f"| `{flag}` | {flag.meaning} |" for flag in Flag]
     return "\n".join([README_START, "| flag | meaning |", "|---|---|", *rows, README_END])
 
@@ -72,6 +72,6 @@ def with_table(readme: str) -> str:
 
 
 if __name__ == "__main__":
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "README.md"
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "docs" / "instructors.md"
     path.write_text(with_table(path.read_text()))
     print(f"{path}: flags table written ({len(Flag)} flags)")

@@ -12,7 +12,7 @@ drops to the user with ``setpriv``. Inside, a user sees:
 
 No other home, no repository (so no ``source/``), no gradebook but the instructor's own. The network is
 shared (the proxy reaches the server on 127.0.0.1), so is the kernel's user id: on a real deployment each
-server is a container (see the README).
+server is a container (see docs/hub.md).
 """
 
 from __future__ import annotations

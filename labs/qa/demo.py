@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -61,7 +62,9 @@ def run(course: Course, jobs: int | None = None, labs: list[str] | None = None) 
         print(f"== due dates from {schedule.SCHEDULE_FILE} applied to {len(applied)} assignment(s)", flush=True)
     print(f"== grading {', '.join(DEMO_STUDENTS)} in {len(names)} assignment(s), one pool of workers", flush=True)
     # No canary: the model solution is one of every lab's three students here, graded (and shown) with the class.
+    start = time.perf_counter()
     results = grading.grade_all(course, names, jobs, progress=lambda line: print(line, flush=True), canary=False)
     print(grading.format_report(results), flush=True)
+    print(f"== graded {len(results)} submissions in {time.perf_counter() - start:.1f} s", flush=True)
     table = grade_table(course.root / grading.GRADES_FILE)  # exported by grade_all
     return table, results
