@@ -37,6 +37,36 @@ def test_every_fault_applies_to_the_current_solution(lab):
         assert cells.find(broken, fault.answer)[1].source != cells.find(source, fault.answer)[1].source
 
 
+@pytest.mark.parametrize("lab", LABS)
+def test_every_alternative_applies_to_the_current_solution(lab):
+    notebooks = COURSE.notebooks(lab)
+    for alternative in faults.load_alternatives(COURSE, lab):
+        source = execute.read(faults.notebook_of(alternative.answer, notebooks))
+        changed = faults.inject(source, alternative)
+        assert cells.find(changed, alternative.answer)[1].source != cells.find(source, alternative.answer)[1].source
+
+
+def test_alternatives_and_faults_are_kept_apart(tmp_path):
+    from labs.course import Course
+
+    for folder in ("faults", "alternatives"):
+        (tmp_path / "tests" / folder).mkdir(parents=True)
+    wrong, right = tmp_path / "tests" / "faults" / "lab98.py", tmp_path / "tests" / "alternatives" / "lab98.py"
+    wrong.write_text("from labs.qa.faults import Fault, alternative\n"
+                     "FAULTS = [Fault('w', 'lab98-x', ('lab98-x-tests',), source='wrong')]\n")
+    right.write_text("from labs.qa.faults import alternative\n"
+                     "ALTERNATIVES = [alternative('r', 'lab98-x', ('lab98-x-tests',), source='right')]\n")
+    course = Course(tmp_path)
+    assert [(f.name, f.correct) for f in faults.load(course, "lab98")] == [("w", False)]
+    assert [(f.name, f.correct) for f in faults.load_alternatives(course, "lab98")] == [("r", True)]
+    wrong.write_text(wrong.read_text().replace("FAULTS = [", "FAULTS = [alternative('r2', 'lab98-x', ('t',), source='x'), "))
+    with pytest.raises(CatalogueError, match="FAULTS holds wrong answers only"):
+        faults.load(course, "lab98")
+    wrong.write_text("from labs.qa.faults import Fault\nFAULTS = [Fault('r', 'lab98-x', ('lab98-x-tests',), source='w')]\n")
+    with pytest.raises(CatalogueError, match="duplicate names"):
+        faults.load(course, "lab98")
+
+
 def test_replacement_must_match_exactly_once():
     fault = Fault("twice", "lab00-x", ("lab00-x-tests",), replace=(("a", "b"),))
     with pytest.raises(CatalogueError, match="occurs 2 times"):

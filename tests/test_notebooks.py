@@ -2,7 +2,8 @@
 
 * seed 0, one kernel per notebook (:mod:`labs.qa.fault_runs`): the model solution earns every autograded
   point within its budget, and each catalogued wrong answer, run in a fork of that same kernel at the
-  point where a student would have written it, loses the points of the test cells it names;
+  point where a student would have written it, loses the points of the test cells it names, while each catalogued
+  correct alternative (another style or method a student may rightly choose) earns all of them;
 * other seeds: ``make seeds N=20`` runs the solution under seeds 1..N (``LABS_SEED_SWEEP``; not part of
   ``make test``). In ``make test`` the check that a solution is not tuned to seed 0 is the nbgrader pipeline's
   (``tests/test_grading_pipeline.py``): it grades the model solution at a fresh seed every run, so the solution
@@ -27,6 +28,7 @@ pytestmark = pytest.mark.slow
 
 NOTEBOOKS = [(lab, path) for lab in LABS for path in COURSE.notebooks(lab)]
 CATALOGUES = {lab: faults.load(COURSE, lab) for lab in LABS}
+ALTERNATIVES = {lab: faults.load_alternatives(COURSE, lab) for lab in LABS}
 
 
 def _group(lab, path):
@@ -37,11 +39,11 @@ def _notebook_params():
     return [pytest.param(lab, path, marks=_group(lab, path), id=f"{lab}/{path.stem}") for lab, path in NOTEBOOKS]
 
 
-def _fault_params():
+def _fault_params(catalogues=CATALOGUES):
     params = []
     for lab in LABS:
         notebooks = COURSE.notebooks(lab)
-        for fault in CATALOGUES[lab]:
+        for fault in catalogues[lab]:
             path = faults.notebook_of(fault.answer, notebooks)
             params.append(pytest.param(lab, path, fault, marks=_group(lab, path), id=f"{lab}-{fault.name}"))
     return params
@@ -91,7 +93,7 @@ _seed0: dict = {}  # notebook path -> Measured, or the error its run raised (one
 
 def seed0_run(lab, path, record_timing) -> Measured:
     if path not in _seed0:
-        catalogue = faults.in_notebook(CATALOGUES[lab], execute.read(path))
+        catalogue = faults.in_notebook(CATALOGUES[lab] + ALTERNATIVES[lab], execute.read(path))
         try:
             _seed0[path] = measure(lab, path, catalogue, 0, "solution + faults, seed 0", record_timing)
         except Exception as error:  # every test of this notebook reports it; none runs the kernel again
@@ -121,6 +123,16 @@ def test_fault_loses_points(lab, path, fault, record_timing):
     assert not branch.problem(), f"fault {fault.name}: {branch.problem()}"
     survived = branch.survived()
     assert not survived, f"fault {fault.name} ({fault.why}) survived: {', '.join(survived)} still earn full points"
+
+
+@pytest.mark.parametrize(("lab", "path", "alternative"), _fault_params(ALTERNATIVES))
+def test_correct_alternative_earns_every_point(lab, path, alternative, record_timing):
+    measured = seed0_run(lab, path, record_timing)
+    branch = measured.result.branches[alternative.name]
+    assert not branch.problem(), f"alternative {alternative.name}: {branch.problem()}"
+    refused = branch.refused()
+    assert not refused, (f"the correct alternative {alternative.name} ({alternative.why}) loses points in "
+                         + "; ".join(f"{test}: {branch.errors.get(test, 'not reached')}" for test in refused))
 
 
 if os.environ.get("LABS_SEED_SWEEP"):  # make seeds N=...: defined only then, so that make test lists no skipped runs

@@ -56,7 +56,12 @@ class BranchRun:
         return score is None or not score.passed
 
     def survived(self) -> list[str]:
+        """Named tests a wrong answer still passes."""
         return [test for test in self.fault.fails if not self.lost(test)]
+
+    def refused(self) -> list[str]:
+        """Named tests that took points from a correct alternative."""
+        return [test for test in self.fault.fails if self.lost(test)]
 
     def problem(self) -> str:
         """Why this branch's verdict cannot be trusted, or an empty string."""

@@ -1,8 +1,10 @@
-"""The wrong-answer catalogue: plausible mistakes injected into model solutions.
+"""The catalogues of wrong answers and of correct alternatives, injected into model solutions.
 
-Each lab has ``tests/faults/labNN.py`` defining ``FAULTS``, a list of :class:`Fault`.
-A fault rewrites one answer cell of the model solution (by exact text replacement,
-or with a whole new source) and names the test cells that must lose points.
+Each lab has ``tests/faults/labNN.py`` defining ``FAULTS``, a list of :class:`Fault`: plausible mistakes, each of
+which rewrites one answer cell of the model solution (by exact text replacement, or with a whole new source) and names
+the test cells that must lose points. Its mirror ``tests/alternatives/labNN.py`` defines ``ALTERNATIVES`` (made with
+:func:`alternative`): correct answers written another way than the model solution (another style, another valid
+method, another dtype), each naming the test cells that must still give it every point. The same harness runs both.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ class Fault:
     fails: tuple[str, ...]  # grade_ids of test cells that must lose points
     replace: tuple[tuple[str, str], ...] = ()  # (old, new): each old must occur exactly once
     source: str | None = None  # or the whole wrong answer
-    why: str = ""  # the mistake a student makes
+    why: str = ""  # the mistake a student makes (for an alternative: what it does differently, correctly)
+    correct: bool = False  # a correct alternative: the tests it names must give it every point
 
     def __post_init__(self):
         if bool(self.replace) == (self.source is not None):
@@ -52,6 +55,13 @@ class Fault:
         return text
 
 
+def alternative(name: str, answer: str, earns: tuple[str, ...], replace: tuple[tuple[str, str], ...] = (),
+                source: str | None = None, why: str = "") -> Fault:
+    """A correct answer to ``answer`` written another way than the model solution: it must earn every point of the
+    test cells ``earns``, as the model solution does (a test that refuses it fails a correct student)."""
+    return Fault(name, answer, tuple(earns), replace=tuple(replace), source=source, why=why, correct=True)
+
+
 def wrong_answer(test: str, name: str, question: str, solution: str, answer: str, why: str) -> Fault:
     """A fault of an in-class test, whose answers are values: the answer cell ``TEST-QUESTION`` with ``solution`` (its
     model answer line) replaced by ``answer``, which must lose the points of ``TEST-QUESTION-tests``."""
@@ -63,19 +73,44 @@ def catalogue_path(course: Course, lab: str) -> Path:
     return course.root / "tests" / "faults" / f"{lab}.py"
 
 
-def load(course: Course, lab: str) -> list[Fault]:
-    path = catalogue_path(course, lab)
+def alternatives_path(course: Course, lab: str) -> Path:
+    """``tests/alternatives/LAB.py``: the lab's catalogue of correct alternatives."""
+    return course.root / "tests" / "alternatives" / f"{lab}.py"
+
+
+def _read(path: Path, lab: str, variable: str) -> list[Fault]:
     if not path.is_file():
         return []
-    spec = importlib.util.spec_from_file_location(f"faults_{lab}", path)
+    spec = importlib.util.spec_from_file_location(f"{path.parent.name}_{lab}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    faults = list(module.FAULTS)
-    names = [f.name for f in faults]
+    return list(getattr(module, variable))
+
+
+def _catalogue(course: Course, lab: str) -> tuple[list[Fault], list[Fault]]:
+    """The lab's (wrong answers, correct alternatives); names unique across both (one kernel runs them all)."""
+    wrong = _read(catalogue_path(course, lab), lab, "FAULTS")
+    right = _read(alternatives_path(course, lab), lab, "ALTERNATIVES")
+    if any(f.correct for f in wrong):
+        raise CatalogueError(f"{catalogue_path(course, lab)}: FAULTS holds wrong answers only (an alternative(...) "
+                             "belongs in tests/alternatives/)")
+    if not all(f.correct for f in right):
+        raise CatalogueError(f"{alternatives_path(course, lab)}: ALTERNATIVES holds alternative(...)s only")
+    names = [f.name for f in wrong + right]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise CatalogueError(f"{path}: duplicate fault names {duplicates}")
-    return faults
+        raise CatalogueError(f"tests/faults/{lab}.py and tests/alternatives/{lab}.py: duplicate names {duplicates}")
+    return wrong, right
+
+
+def load(course: Course, lab: str) -> list[Fault]:
+    """The lab's catalogue of plausible wrong answers."""
+    return _catalogue(course, lab)[0]
+
+
+def load_alternatives(course: Course, lab: str) -> list[Fault]:
+    """The lab's catalogue of correct alternatives to its model solutions."""
+    return _catalogue(course, lab)[1]
 
 
 def inject(nb: NotebookNode, fault: Fault) -> NotebookNode:
@@ -93,7 +128,8 @@ def inject(nb: NotebookNode, fault: Fault) -> NotebookNode:
 
 
 def last_failing_test(nb: NotebookNode, fault: Fault) -> str:
-    """The grade_id of the named test that comes last in the notebook (the run can stop there)."""
+    """The grade_id of the named test that comes last in the notebook (the run can stop there; for an alternative,
+    the last test it must pass)."""
     return max(fault.fails, key=lambda gid: cells.find(nb, gid)[0])
 
 

@@ -28,6 +28,10 @@ FAULTS = [
           why="resizes the longer side to 256"),
     # top_k_labels
     Fault("topk-train-mode", TOPK, TOPK_T, replace=(("    model.eval()\n", ""),), why="leaves the model in training mode"),
+    Fault("topk-records-gradients", TOPK, TOPK_T,
+          replace=(("    with torch.no_grad():\n        probabilities = torch.softmax(model(image.to(device)), dim=1)[0]",
+                    "    probabilities = torch.softmax(model(image.to(device)), dim=1)[0].detach()"),),
+          why="runs the model with autograd recording (and detaches afterwards)"),
     Fault("topk-softmax-batch-axis", TOPK, TOPK_T, replace=(("torch.softmax(model(image.to(device)), dim=1)", "torch.softmax(model(image.to(device)), dim=0)"),),
           why="softmax over the batch axis"),
     Fault("topk-logits", TOPK, TOPK_T, replace=(("torch.softmax(model(image.to(device)), dim=1)[0]", "model(image.to(device))[0]"),),

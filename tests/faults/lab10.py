@@ -235,4 +235,12 @@ FAULTS += [
           source='''def generate(model, prompts, n):
     return greedy_answers(model, prompts, n)
 ''', why="delegates to the forbidden labs.sequences.greedy_answers"),
+    Fault("generate-builds-graph", GEN, GEN_T,
+          source='''def generate(model, prompts, n):
+    tokens = prompts
+    for _ in range(n):
+        next_token = model(tokens)[:, -1, :].argmax(dim=-1)
+        tokens = torch.cat([tokens, next_token[:, None]], dim=1)
+    return tokens[:, prompts.shape[1]:]
+''', why="leaves out torch.no_grad(): autograd records every step of decoding"),
 ]
