@@ -29,7 +29,7 @@ c.Execute.interrupt_on_timeout = True
 # (as a timeout) when a loaded grader delivers the kernel's messages late; an honest kernel always sends them.
 c.Execute.iopub_timeout = 30
 c.Execute.execute_retries = 0
-c.Execute.allow_errors = True
+# (nbgrader always lets a notebook run on after an error: its Execute.allow_errors is fixed at True, not configurable.)
 # What one grading kernel may use (see labs/grading/sandbox.py; these are the defaults): address space, CPU seconds
 # of one process, processes and threads of the sandbox user, size of one written file, open files; and per cell.
 c.Sandbox.memory_bytes = 6 * 1024**3
