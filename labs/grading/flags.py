@@ -1,8 +1,9 @@
 """The flags a grading report puts on a submission, each with what it means.
 
 One enum for every producer of flags (staging, the failure classifier, feedback, the cluster, the report's own
-``manual``) and every reader: the report's legend and the instructors' guide's table (``docs/instructors.md``) are generated from it, so neither can
-name a flag the code does not set or miss one it does. ``python -m labs.grading.flags`` rewrites that table.
+``manual``) and every reader: the report's legend and the table in the instructors' guide (``docs/instructors.md``)
+are generated from it, so neither can name a flag the code does not set or miss one it does.
+``python -m labs.grading.flags`` rewrites that table.
 """
 
 from __future__ import annotations

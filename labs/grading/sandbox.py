@@ -69,7 +69,7 @@ class Limits:
     output_bytes_cell: int = 2 * 1024**2  # output one cell may send (text, images, errors); the rest is cut
     output_bytes_notebook: int = 16 * 1024**2  # output all of a notebook's cells may send
     notebook_seconds: int = 900  # wall time of all of a notebook's cells; cells after it are not run
-    notebook_cpu_seconds: int = 900  # CPU time of all of a notebook's cells (every process of the sandbox); the same
+    notebook_cpu_seconds: int = 900  # CPU time of all of a notebook's cells (every process of the sandbox); likewise
     # One message from the kernel (ZMQ_MAXMSGSIZE): a larger one is refused unread, and the kernel's output channel with
     # it, so the rest of that notebook's outputs are lost (it times out); output past 2 MB a cell is cut anyway
     message_bytes: int = 64 * 1024**2
