@@ -9,7 +9,6 @@ BACKWARD, BACKWARD_T = "lab02-var-backward", ("lab02-var-backward-tests",)
 JACOBIAN, JACOBIAN_T = "lab02-jacobian", ("lab02-jacobian-tests",)
 HVP, HVP_T = "lab02-hvp", ("lab02-hvp-tests",)
 SOFTPLUS, SOFTPLUS_T = "lab02-softplus-function", ("lab02-softplus-function-tests",)
-NEWTON, NEWTON_T = "lab02-newton-sqrt", ("lab02-newton-sqrt-tests",)
 SCORE, SCORE_T = "lab02-score-function-grad", ("lab02-score-function-grad-tests",)
 
 ALTERNATIVES = [
@@ -69,9 +68,6 @@ def jacobian_forward(f, x):
                           "        return torch.where(x > 0, x + torch.log1p(torch.exp(-x)), torch.log1p(torch.exp(x)))"),
                          ("        return grad_output * torch.sigmoid(x)", "        return grad_output / (1 + torch.exp(-x))")),
                 why="the two stable branches chosen by torch.where; the derivative as 1 / (1 + e^-x)"),
-    alternative("newton-from-the-mean", NEWTON, NEWTON_T,
-                replace=(("x = torch.maximum(a, torch.ones_like(a))", "x = (a + 1) / 2"),),
-                why="starts from (a + 1) / 2, never below the root (the arithmetic-geometric mean inequality)"),
     alternative("score-by-autograd", SCORE, SCORE_T, source='''def score_function_grad(mu, sigma, f, n, generator):
     eps = torch.randn(n, generator=generator, dtype=mu.dtype)
     m = mu.detach().expand(n).clone().requires_grad_(True)

@@ -5,7 +5,6 @@ from labs.qa.faults import alternative
 
 STATS, STATS_T = "lab04-pixel-stats", ("lab04-pixel-stats-tests",)
 DATASET, DATASET_T = "lab04-fashion-dataset", ("lab04-fashion-dataset-tests",)
-MLP, MLP_T = "lab04-mlp", ("lab04-mlp-tests",)
 COUNT, COUNT_T = "lab04-count-parameters", ("lab04-count-parameters-tests",)
 DEVICE, DEVICE_T = "lab04-to-device", ("lab04-to-device-tests",)
 EPOCH, EPOCH_T = "lab04-train-epoch", ("lab04-train-epoch-tests",)
@@ -30,19 +29,6 @@ ALTERNATIVES = [
         image = torch.tensor(self.images[index], dtype=torch.float32) / 255
         return ((image - self.mean) / self.std)[None], torch.tensor(self.labels[index], dtype=torch.long)
 ''', why="keeps the bytes and normalises each image when it is read"),
-    alternative("mlp-module-list", MLP, MLP_T, source='''class MLP(nn.Module):
-    def __init__(self, in_features=784, hidden=(256,), n_classes=10):
-        super().__init__()
-        widths = [in_features, *hidden]
-        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
-        self.out = nn.Linear(widths[-1], n_classes)
-
-    def forward(self, x):
-        x = x.flatten(1)
-        for layer in self.hidden:
-            x = torch.relu(layer(x))
-        return self.out(x)
-''', why="a ModuleList and functional ReLU"),
     alternative("count-loop", COUNT, COUNT_T, source='''def count_parameters(model, trainable_only=True):
     total = 0
     for p in model.parameters():

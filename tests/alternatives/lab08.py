@@ -8,8 +8,6 @@ NOISE, NOISE_T = "lab08-add-noise", ("lab08-add-noise-tests",)
 REP, REP_T = "lab08-reparameterise", ("lab08-reparameterise-tests",)
 KL, KL_T = "lab08-kl-divergence", ("lab08-kl-divergence-tests",)
 LOSS, LOSS_T = "lab08-vae-loss", ("lab08-vae-loss-tests",)
-DLOSS, DLOSS_T = "lab08-discriminator-loss", ("lab08-discriminator-loss-tests",)
-GLOSS, GLOSS_T = "lab08-generator-loss", ("lab08-generator-loss-tests",)
 COVER, COVER_T = "lab08-mode-coverage", ("lab08-mode-coverage-tests",)
 QUALITY, QUALITY_T = "lab08-sample-quality", ("lab08-sample-quality-tests",)
 
@@ -34,12 +32,6 @@ ALTERNATIVES = [
     reconstruction = (F.softplus(x_logits) - x * x_logits).sum(dim=1)
     return torch.mean(reconstruction + kl_divergence(mu, logvar))
 ''', why="the Bernoulli negative log-likelihood written as softplus(l) - x l"),
-    alternative("d-loss-softplus", DLOSS, DLOSS_T, source='''def discriminator_loss(real_logits, fake_logits):
-    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
-''', why="PyTorch's softplus"),
-    alternative("g-loss-logaddexp", GLOSS, GLOSS_T, source='''def generator_loss(fake_logits):
-    return torch.logaddexp(torch.zeros_like(fake_logits), -fake_logits).mean()
-''', why="-log sigmoid(l) = log(1 + e^-l) by logaddexp"),
     alternative("coverage-argmin", COVER, COVER_T, source='''def mode_coverage(samples, centres, radius, min_count):
     d = ((samples[:, None, :] - centres[None, :, :]) ** 2).sum(-1).sqrt()
     nearest = d.argmin(dim=1)
